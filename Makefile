@@ -1,0 +1,40 @@
+# cnnlab: `make demo` trains, evaluates and classifies Fashion-MNIST; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint venv data bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The Debian package ships Fashion-MNIST offline; other systems fall back to a download.
+data:
+	@if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ "$$(id -u)" = 0 ] \
+	    && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null)) \
+	  || echo "note: apt-get could not install dataset-fashion-mnist; cnnlab will try a download"; \
+	fi
+
+demo: venv data
+	$(VENV)/bin/cnnlab train --out runs/demo
+	$(VENV)/bin/cnnlab evaluate runs/demo
+	$(VENV)/bin/cnnlab demo-images runs/demo/samples --count 4
+	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png
+	@echo "Run folder: $(CURDIR)/runs/demo"
+
+test: venv data
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+lint: venv
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

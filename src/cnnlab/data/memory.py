@@ -1,0 +1,56 @@
+"""A dataset that lives in memory as uint8 tensors; batches are index operations.
+
+No per-sample Python: a batch is ``images[idx]`` converted and normalized in one go
+(airbench's design), which is what makes CPU training of small models fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class TensorDataset:
+    """Images N x C x H x W (uint8), labels N (int64), class names and normalization."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    name: str
+
+    def __len__(self) -> int:
+        return self.labels.shape[0]
+
+    def subset(self, count: int | None) -> TensorDataset:
+        """The first ``count`` samples (all when None)."""
+        if count is None or count >= len(self):
+            return self
+        return TensorDataset(self.images[:count], self.labels[:count], self.classes, self.mean,
+                             self.std, self.name)
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 N x C x H x W -> float32, scaled to [0, 1] then standardized per channel."""
+        mean = torch.tensor(self.mean, device=images.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, device=images.device).view(1, -1, 1, 1)
+        return (images.float().div_(255.0) - mean).div_(std)
+
+
+def batches(
+    dataset: TensorDataset,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Yield (uint8 images, labels) batches by indexing the in-memory tensors."""
+    n = len(dataset)
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield dataset.images[idx], dataset.labels[idx]

@@ -1,0 +1,69 @@
+"""The rich progress bar and end-of-run summary table of ``cnnlab train``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class TrainProgress:
+    """Progress over all epochs with running loss, accuracy and images/s."""
+
+    def __init__(self, epochs: int, images_per_epoch: int, quiet: bool = False) -> None:
+        self.console = Console(stderr=True)
+        self.quiet = quiet
+        self.epochs = epochs
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.2%}  "
+                       "{task.fields[ips]:,.0f} img/s"),
+            TimeElapsedColumn(), console=self.console, disable=quiet, transient=False)
+        self.total = images_per_epoch
+        self._reset(1)
+
+    def _reset(self, epoch: int) -> None:
+        self.seen, self.loss_sum, self.correct, self.start = 0, 0.0, 0, time.perf_counter()
+        self.epoch = epoch
+
+    def __enter__(self) -> TrainProgress:
+        self.progress.__enter__()
+        self.task = self.progress.add_task("train", total=self.total, epoch=1,
+                                           epochs=self.epochs, loss=0.0, acc=0.0, ips=0.0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def advance(self, images: int, loss: float, correct: int) -> None:
+        self.seen += images
+        self.loss_sum += loss * images
+        self.correct += correct
+        elapsed = max(1e-9, time.perf_counter() - self.start)
+        self.progress.update(self.task, advance=images, loss=self.loss_sum / self.seen,
+                             acc=self.correct / self.seen, ips=self.seen / elapsed)
+
+    def epoch_done(self, row: dict) -> None:
+        if not self.quiet:
+            self.progress.console.print(
+                f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} acc "
+                f"{row['train_acc']:.2%} | test loss {row['test_loss']:.4f} acc "
+                f"{row['test_acc']:.2%} | {row['seconds']:.1f}s, {row['images_per_s']:,.0f} img/s")
+        if row["epoch"] < self.epochs:
+            self._reset(row["epoch"] + 1)
+            self.progress.reset(self.task, total=self.total, epoch=self.epoch)
+
+    def summary(self, rows: list[dict], out: Path) -> None:
+        table = Table(title=f"Training summary: {out}")
+        for column in ("epoch", "train loss", "train acc", "test loss", "test acc", "top-5",
+                       "seconds", "img/s"):
+            table.add_column(column, justify="right")
+        for r in rows:
+            table.add_row(str(r["epoch"]), f"{r['train_loss']:.4f}", f"{r['train_acc']:.2%}",
+                          f"{r['test_loss']:.4f}", f"{r['test_acc']:.2%}",
+                          f"{r['test_top5']:.2%}", f"{r['seconds']:.1f}",
+                          f"{r['images_per_s']:,.0f}")
+        Console().print(table)
