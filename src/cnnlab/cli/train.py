@@ -1,35 +1,83 @@
-"""``cnnlab train``: train a model and write a run folder."""
+"""``cnnlab train``: train a model from a named recipe and write a run folder.
+
+Where values come from, later wins: the recipe (``--recipe``, default ``fashion-mnist``), the
+YAML file (``--config``), ``--set KEY=VALUE`` pairs, then the dedicated flags.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cnnlab.training import TrainConfig, train
+from cnnlab.errors import CnnlabError
+from cnnlab.training.config import TrainConfig, read_yaml_overrides
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CnnlabError(f"--set {pair!r}: expected KEY=VALUE")
+        overrides[key] = yaml.safe_load(value)  # "0.1" -> float, "[1, 2]" -> list, "null" -> None
+    return overrides
+
+
+def build_config(recipe: str, config: str | None, sets: list[str],
+                 flags: dict[str, Any]) -> TrainConfig:
+    """Recipe defaults, then the YAML file, then ``--set`` pairs, then explicit flags."""
+    from cnnlab.training.recipes import recipe_config
+
+    cfg = recipe_config(recipe)
+    if config:
+        cfg = cfg.replace(read_yaml_overrides(config), source=config)
+    cfg = cfg.replace(_parse_sets(sets), source="--set")
+    return cfg.replace({k: v for k, v in flags.items() if v is not None}, source="flags")
 
 
 def train_command(
-    model: Annotated[str, typer.Option(help="Registry name (`cnnlab models`).")] = "smallcnn",
+    model: Annotated[str | None, typer.Option(help="Registry name (`cnnlab models`).")] = None,
+    recipe: Annotated[str, typer.Option(help="Named recipe (`cnnlab train --list-recipes`).")]
+    = "fashion-mnist",
+    config: Annotated[str | None, typer.Option(help="YAML file of config overrides.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="KEY=VALUE config override (repeatable; YAML values).")] = None,
     epochs: Annotated[int | None, typer.Option(help="Passes over the training set.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Images per step.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Images per step (all processes).")]
+    = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for init, order and augmentation.")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda[:N].")] = None,
     out: Annotated[str | None, typer.Option(help="Run folder (default runs/MODEL-TIME).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="fashion-mnist, cifar10, cifar100, "
+                                                "imagefolder or imagenet.")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     train_subset: Annotated[int | None, typer.Option(help="Use the first N training images.")]
     = None,
     test_subset: Annotated[int | None, typer.Option(help="Use the first N test images.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (0: torch's default).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
+    list_recipes: Annotated[bool, typer.Option(help="List the recipes and exit.")] = False,
 ) -> None:
-    """Train MODEL (default: the small CNN on Fashion-MNIST) and write a run folder."""
-    overrides = {k: v for k, v in locals().items() if v is not None}
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in overrides.items() if k in fields})
-    result = train(cfg)
+    """Train a model (default: the small CNN on Fashion-MNIST) and write a run folder."""
+    from cnnlab.training import recipes
+
+    if list_recipes:
+        for name in recipes.list_recipes():
+            print(f"{name:20s} {recipes.get_recipe(name).description}")
+        return
+    flags = {"model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+             "device": device, "out": out, "dataset": dataset, "data_dir": data_dir,
+             "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
+             "quiet": quiet or None}
+    cfg = build_config(recipe, config, set_ or [], flags)
+    train_fn = recipes.get_recipe(recipe).train_fn
+    if train_fn is None:
+        from cnnlab.training import train as train_fn
+    result = train_fn(cfg)
     last = result.rows[-1]
     print(f"run folder: {result.out}  test accuracy {last['test_acc']:.2%} after "
           f"{result.train_seconds:.0f}s of training")

@@ -1,12 +1,23 @@
-"""The typed training config; the resolved config (every default explicit) is saved per run."""
+"""The typed training config; the resolved config (every default explicit) is saved per run.
+
+Defaults are the Fashion-MNIST skeleton recipe; named recipes (``cnnlab.training.recipes``)
+start from other values. Fields are only ever added, never renamed: old run folders' config.json
+must still load.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cnnlab.errors import CnnlabError
+
+SCHEDULES = ("onecycle", "cosine", "constant", "step", "multistep", "plateau")
+OPTIMIZERS = ("sgd", "adamw")
+AMP_MODES = ("none", "bf16", "fp16")
+EVAL_MODES = ("center", "10crop", "multiscale")
 
 
 @dataclass
@@ -18,13 +29,13 @@ class TrainConfig:
     dataset: str = "fashion-mnist"
     data_dir: str | None = None  # None: $CNNLAB_DATA, the system copy, then the cache
     epochs: int = 5
-    batch_size: int = 128
+    batch_size: int = 128  # global batch: split over the processes of a distributed run
     lr: float = 0.1  # peak learning rate of the one-cycle schedule
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4  # on conv and FC weights; BN and biases are exempt (see below)
     decay_bn_and_bias: bool = False  # decaying BN scales/shifts only shrinks them, no regularity
-    schedule: str = "onecycle"  # "onecycle", "cosine" or "constant"
+    schedule: str = "onecycle"  # one of SCHEDULES
     warmup_fraction: float = 0.2  # share of steps spent rising to the peak (onecycle)
     label_smoothing: float = 0.0
     hflip: bool = True  # random horizontal flips: garments are left-right symmetric
@@ -37,6 +48,37 @@ class TrainConfig:
     eval_batch_size: int = 1000
     out: str | None = None  # run folder; None: runs/<model>-<timestamp>
     quiet: bool = False  # no progress bar or summary table
+    # --- added for the paper recipes (issue 6) ---
+    recipe: str = "fashion-mnist"  # the named recipe these values started from
+    optimizer: str = "sgd"  # one of OPTIMIZERS
+    max_steps: int | None = None  # train for this many iterations (overrides epochs)
+    milestones: list[int] = field(default_factory=list)  # multistep: where lr is cut by gamma
+    step_size: int = 30  # step schedule: cut lr by gamma every step_size schedule units
+    gamma: float = 0.1  # the "divide by 10" of the papers
+    schedule_unit: str = "epoch"  # "epoch" or "step": the unit of milestones and step_size
+    plateau_patience: int = 2  # plateau: epochs without test-loss improvement before a cut
+    warmup_steps: int = 0  # linear warmup from lr/100 (every schedule but onecycle)
+    grad_clip: float | None = None  # max global gradient L2 norm
+    ema_decay: float | None = None  # exponential moving average of the weights, e.g. 0.999
+    augment: list[str] = field(default_factory=list)  # named pieces, see cnnlab.data.augment
+    mixup_alpha: float = 0.0  # Beta(alpha, alpha) mixing weight; 0 turns mixup off
+    cutmix_alpha: float = 0.0  # same for cutmix; with both on, one is picked per batch
+    image_size: int | None = None  # training crop size; None: the stored image size
+    eval_resize: int | None = None  # shorter side before the center crop at evaluation
+    eval_mode: str = "center"  # one of EVAL_MODES (also `cnnlab evaluate --crops`)
+    aux_loss_weight: float = 0.3  # weight of auxiliary classifiers' losses (GoogLeNet)
+    amp: str = "none"  # autocast dtype on CUDA; fp32 on the CPU whatever this says
+    compile: bool = False  # torch.compile the model
+    cudnn_benchmark: bool = True  # let cuDNN pick the fastest kernels (off in deterministic)
+    deterministic: bool = False  # bit-reproducible: deterministic kernels, no benchmark mode
+    workers: int = 0  # decoding worker processes for file datasets (0: in the main process)
+    pin_memory: bool = True  # page-locked host batches for non-blocking copies to CUDA
+    skip_bad_files: bool = False  # skip undecodable images (counted, reported) instead of stopping
+    checkpoint_every: int = 0  # also save resumable state every N steps inside an epoch
+    keep_checkpoints: int = 2  # resumable states kept in <run>/state/
+    max_bad_steps: int = 5  # NaN/Inf losses in a row before the run stops
+    tensorboard: bool = False  # also write TensorBoard event files in <run>/tensorboard
+    holdout: int = 0  # training images held out as a validation split (ensemble weight tuning)
 
     def validate(self) -> TrainConfig:
         """Raise CnnlabError naming the first invalid field."""
@@ -46,10 +88,24 @@ class TrainConfig:
             (self.lr > 0, f"--lr must be > 0, got {self.lr}"),
             (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
             (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
-            (self.schedule in ("onecycle", "cosine", "constant"),
-             f"unknown schedule {self.schedule!r}: use onecycle, cosine or constant"),
+            (self.schedule in SCHEDULES,
+             f"unknown schedule {self.schedule!r}: use {', '.join(SCHEDULES)}"),
+            (self.optimizer in OPTIMIZERS,
+             f"unknown optimizer {self.optimizer!r}: use {', '.join(OPTIMIZERS)}"),
+            (self.amp in AMP_MODES, f"unknown amp mode {self.amp!r}: use {', '.join(AMP_MODES)}"),
+            (self.eval_mode in EVAL_MODES,
+             f"unknown eval mode {self.eval_mode!r}: use {', '.join(EVAL_MODES)}"),
+            (self.schedule_unit in ("epoch", "step"), "schedule_unit must be 'epoch' or 'step'"),
             (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
             (0 < self.warmup_fraction < 1, "warmup fraction must be in (0, 1)"),
+            (0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}"),
+            (self.ema_decay is None or 0 < self.ema_decay < 1, "EMA decay must be in (0, 1)"),
+            (self.grad_clip is None or self.grad_clip > 0, "gradient clip must be > 0"),
+            (self.mixup_alpha >= 0 and self.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0"),
+            (self.max_steps is None or self.max_steps >= 1, "max steps must be >= 1"),
+            (self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1"),
+            (self.max_bad_steps >= 1, "max_bad_steps must be >= 1"),
+            (self.workers >= 0, "workers must be >= 0"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              f"unknown device {self.device!r}: use auto, cpu or cuda[:N]"),
             (self.train_subset is None or self.train_subset >= 1, "train subset must be >= 1"),
@@ -63,3 +119,30 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict of every field."""
         return dataclasses.asdict(self)
+
+    def replace(self, overrides: dict[str, Any], source: str = "override") -> TrainConfig:
+        """A copy with ``overrides`` applied; an unknown key is a CnnlabError naming ``source``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        clean = {key.replace("-", "_"): value for key, value in overrides.items()}
+        unknown = sorted(set(clean) - names)
+        if unknown:
+            raise CnnlabError(f"{source}: unknown config key {unknown[0]!r}")
+        return dataclasses.replace(self, **clean)
+
+
+def read_yaml_overrides(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML config file (keys are TrainConfig fields, dashes allowed)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise CnnlabError(f"{path}: no such config file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise CnnlabError(f"{path}: invalid YAML ({str(err).splitlines()[0]})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CnnlabError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    return data

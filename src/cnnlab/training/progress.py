@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Self
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,7 +30,7 @@ class TrainProgress:
         self.seen, self.loss_sum, self.correct, self.start = 0, 0.0, 0, time.perf_counter()
         self.epoch = epoch
 
-    def __enter__(self) -> TrainProgress:
+    def __enter__(self) -> Self:
         self.progress.__enter__()
         self.task = self.progress.add_task("train", total=self.total, epoch=1,
                                            epochs=self.epochs, loss=0.0, acc=0.0, ips=0.0)
