@@ -55,7 +55,8 @@ class TrainProgress:
                 f"{row['test_acc']:.2%} | {row['seconds']:.1f}s, {row['images_per_s']:,.0f} img/s")
         if row["epoch"] < self.epochs:
             self._reset(row["epoch"] + 1)
-            self.progress.reset(self.task, total=self.total, epoch=self.epoch)
+            self.progress.reset(self.task, total=self.total)
+            self.progress.update(self.task, epoch=self.epoch)
 
     def summary(self, rows: list[dict], out: Path) -> None:
         table = Table(title=f"Training summary: {out}")
