@@ -1,0 +1,148 @@
+"""Receptive fields against a gradient measurement on a real forward pass.
+
+The oracle: give every weight a positive value, swap max pooling for average pooling (a max
+routes the gradient to one input only), feed ones in float64, and back-propagate from one output
+unit. The input pixels with a non-zero gradient are exactly the unit's receptive field, clipped
+to the image.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from cnnlab.analysis.receptive_field import input_box, receptive_fields
+from cnnlab.errors import CnnlabError
+
+
+def _positive_avg(model: nn.Module) -> nn.Module:
+    model = copy.deepcopy(model).double().eval()
+    for name, child in list(model.named_modules()):
+        for attr, sub in list(child.named_children()):
+            if isinstance(sub, nn.MaxPool2d):
+                setattr(child, attr, nn.AvgPool2d(sub.kernel_size, sub.stride, sub.padding,
+                                                  ceil_mode=sub.ceil_mode))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(1.0 / p[0].numel() if p.dim() > 1 else 0.5)
+    return model
+
+
+def measured_box(model: nn.Module, size: tuple[int, int, int], layer: str, y: int, x: int):
+    """(top, left, bottom, right) of the input pixels whose gradient is non-zero."""
+    model = _positive_avg(model)
+    captured = {}
+    module = dict(model.named_modules())[layer]
+    handle = module.register_forward_hook(lambda m, i, o: captured.setdefault("out", o))
+    image = torch.ones(1, *size, dtype=torch.float64, requires_grad=True)
+    model(image)
+    handle.remove()
+    out = captured["out"]
+    unit = out[0, :, y, x] if out.dim() == 4 else out[0]
+    unit.sum().backward()
+    rows, cols = torch.nonzero(image.grad[0].abs().sum(0) > 0, as_tuple=True)
+    return int(rows.min()), int(cols.min()), int(rows.max()), int(cols.max())
+
+
+class Inception(nn.Module):
+    """Four branches of different reach, concatenated (GoogLeNet's module in miniature)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(2, 4, 3, stride=2, padding=1)
+        self.b1 = nn.Conv2d(4, 2, 1)
+        self.b3 = nn.Sequential(nn.Conv2d(4, 2, 1), nn.Conv2d(2, 2, 3, padding=1))
+        self.b5 = nn.Sequential(nn.Conv2d(4, 2, 1), nn.Conv2d(2, 2, 5, padding=2))
+        self.pool = nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(4, 2, 1))
+        self.asym = nn.Sequential(nn.Conv2d(4, 2, (1, 7), padding=(0, 3)),
+                                  nn.Conv2d(2, 2, (3, 1), padding=(1, 0)))
+        self.head = nn.Conv2d(10, 3, 3, stride=2)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = torch.cat([self.b1(x), self.b3(x), self.b5(x), self.pool(x), self.asym(x)], 1)
+        return self.head(torch.relu(x))
+
+
+class Residual(nn.Module):
+    """A downsampling residual block and an SE-style gate (which makes the field global)."""
+
+    def __init__(self, gate: bool = False) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4),
+                                  nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+        self.short = nn.Conv2d(2, 4, 1, stride=2)
+        self.pool = nn.MaxPool2d(2)
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 4, 1), nn.Sigmoid())
+        self.use_gate = gate
+
+    def forward(self, x):
+        y = self.body(x) + self.short(x)
+        if self.use_gate:
+            y = y * self.gate(y)
+        return self.pool(y)
+
+
+@pytest.mark.parametrize(("model", "size", "layer"), [
+    (Inception(), (2, 23, 23), "head"),
+    (Inception(), (2, 23, 23), "b5"),
+    (Inception(), (2, 23, 23), "asym"),
+    (Residual(), (2, 20, 20), "pool"),
+    (Residual(gate=True), (2, 20, 20), "pool"),
+])
+def test_tiny_branching_nets_match_gradients(model, size, layer):
+    fields = receptive_fields(model, size)
+    grid = fields[layer].grid
+    for y, x in [(0, 0), (grid[0] // 2, grid[1] // 2), (grid[0] - 1, grid[1] - 1)]:
+        assert input_box(fields, layer, y, x) == measured_box(model, size, layer, y, x)
+
+
+def test_branching_takes_the_largest_path_with_its_jump():
+    fields = receptive_fields(Inception(), (2, 23, 23))
+    # stem 3x3/2 then the 5x5 branch: 3 + 4 * 2 = 11; the 1x7 then 3x1 branch: 7 rows, 15 cols
+    assert fields["b5"].size == (11, 11) and fields["b5"].jump == (2, 2)
+    assert fields["asym"].size == (7, 15)
+    # after the concat the head (3x3/2) sees the widest branch on each axis (11 rows from the
+    # 5x5 branch, 15 columns from the 1x7 one), plus 2 * 2
+    assert fields["head"].size == (15, 19) and fields["head"].jump == (4, 4)
+    gated = receptive_fields(Residual(gate=True), (2, 20, 20))
+    assert gated["pool"].jump == (0, 0)  # every unit depends on the whole image after SE
+
+
+@pytest.mark.parametrize(("builder", "size", "layers"), [
+    (lambda: torchvision.models.resnet18(), (3, 64, 64), ["layer1", "layer2.0"]),
+    (lambda: torchvision.models.googlenet(init_weights=False, aux_logits=False),
+     (3, 96, 96), ["inception3a"]),
+])
+def test_torchvision_models_match_gradients(builder, size, layers):
+    model = builder()
+    fields = receptive_fields(model, size)
+    for layer in layers:
+        gy, gx = fields[layer].grid
+        for y, x in [(gy // 2, gx // 2), (0, gx - 1)]:
+            assert input_box(fields, layer, y, x) == measured_box(model, size, layer, y, x)
+
+
+def test_published_vgg16_fields():
+    # Araujo et al. (Distill 2019), Table: VGG-16 conv5_3 r = 196, pool5 212 (jump 16 and 32)
+    with torch.device("meta"):
+        model = torchvision.models.vgg16()
+    fields = receptive_fields(model, (3, 224, 224))
+    assert fields["features.28"].size == (196, 196) and fields["features.28"].jump == (16, 16)
+    assert fields["features.30"].size == (212, 212) and fields["features.30"].jump == (32, 32)
+
+
+def test_bad_queries_raise_clear_errors():
+    fields = receptive_fields(Residual(), (2, 20, 20))
+    with pytest.raises(CnnlabError, match="outside"):
+        input_box(fields, "pool", 5, 0)
+    with pytest.raises(CnnlabError, match="no layer"):
+        input_box(fields, "nope", 0, 0)
+    with pytest.raises(CnnlabError, match="C x H x W"):
+        receptive_fields(Residual(), (20, 20))
+    with pytest.raises(CnnlabError, match="cannot run"):
+        receptive_fields(Residual(), (2, 1, 1))
