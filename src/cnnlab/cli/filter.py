@@ -1,0 +1,98 @@
+"""``cnnlab filter``: apply a hand-crafted or custom kernel to a photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from cnnlab.cli.common import console, print_json
+from cnnlab.convolution.apply import BACKENDS, apply_kernel, resolve_display, to_display
+from cnnlab.convolution.figures import side_by_side
+from cnnlab.convolution.kernels import get_kernel
+from cnnlab.errors import CnnlabError
+from cnnlab.imaging import DEFAULT_MAX_PIXELS, load_image, save_image
+
+# Photos scikit-image ships inside its wheel (no download): name -> skimage.data function.
+SAMPLES = {"astronaut": "astronaut", "coffee": "coffee", "cat": "chelsea", "camera": "camera"}
+
+
+def load_sample(name: str, gray: bool) -> np.ndarray:
+    """One of scikit-image's bundled photos as uint8 (H, W, 3), or (H, W) with ``gray``."""
+    if name not in SAMPLES:
+        raise CnnlabError(f"unknown sample {name!r}: choose one of {', '.join(SAMPLES)}")
+    try:
+        from skimage import data
+    except ImportError:
+        raise CnnlabError("--sample needs scikit-image (pip install scikit-image), or pass an "
+                          "image file") from None
+    image = getattr(data, SAMPLES[name])()
+    if gray and image.ndim == 3:
+        # ITU-R 601 luma, the weights Pillow's convert("L") uses for image files.
+        image = np.rint(image @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    if not gray and image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return image
+
+
+def filter_command(
+    image_path: Annotated[Path | None, typer.Argument(
+        metavar="IMAGE", help="PNG or JPEG, any mode (omit with --sample).")] = None,
+    kernel: Annotated[str, typer.Option("--kernel", "-k", help="A name from `cnnlab kernels`, "
+                                        "a matrix '0,-1,0;-1,5,-1;0,-1,0', JSON, or a file.")]
+    = "sharpen",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output image (.png or .jpg).")]
+    = Path("filtered.png"),
+    sample: Annotated[str | None, typer.Option(
+        help=f"Use a photo scikit-image ships: {', '.join(SAMPLES)}.")] = None,
+    stride: Annotated[int, typer.Option(min=1, help="Step between windows (output shrinks).")]
+    = 1,
+    padding: Annotated[str, typer.Option(help="same, valid, or pixels per side.")] = "same",
+    border: Annotated[str, typer.Option(help="What padding holds: reflect, replicate, zero.")]
+    = "reflect",
+    dilation: Annotated[int, typer.Option(min=1, help="Gap between kernel taps.")] = 1,
+    gray: Annotated[bool, typer.Option(help="Filter the grayscale image, not each of R, G, B.")]
+    = False,
+    display: Annotated[str, typer.Option(help="auto, clip, abs or minmax: how responses become "
+                                         "0..255 pixels.")] = "auto",
+    figure: Annotated[Path | None, typer.Option(help="Also write input | kernel | output.")]
+    = None,
+    backend: Annotated[str, typer.Option(help=f"{', '.join(BACKENDS)}.")] = "opencv",
+    max_pixels: Annotated[int, typer.Option(min=1, help="Refuse larger images.")]
+    = DEFAULT_MAX_PIXELS,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Cross-correlate IMAGE (each RGB channel, or gray) with a kernel and save the result."""
+    if (image_path is None) == (sample is None):
+        raise CnnlabError("give either an IMAGE file or --sample NAME")
+    if image_path is not None:
+        image = load_image(image_path, "L" if gray else "RGB", max_pixels)
+    else:
+        image = load_sample(sample, gray)
+    picked = get_kernel(kernel)
+    values = apply_kernel(image, picked, stride, padding, border, dilation, backend)
+    mode = resolve_display(picked, display)
+    pixels = to_display(values, picked, mode)
+    save_image(pixels, out)
+    if figure is not None:
+        side_by_side(image, picked, pixels, figure, f"(display: {mode})")
+    record = {"input": str(image_path or f"sample:{sample}"), "input_shape": list(image.shape),
+              "kernel": picked.name, "stride": stride, "padding": padding, "border": border,
+              "dilation": dilation, "output_shape": list(pixels.shape),
+              "response_min": float(values.min()), "response_max": float(values.max()),
+              "display": mode, "output": str(out),
+              "figure": None if figure is None else str(figure)}
+    if json_output:
+        print_json(record)
+        return
+    console.print(f"{record['input']} {'x'.join(map(str, image.shape))} * {picked.name} "
+                  f"-> {'x'.join(map(str, pixels.shape))}; responses "
+                  f"{record['response_min']:.1f}..{record['response_max']:.1f}, display {mode}",
+                  highlight=False)
+    console.print(f"wrote {out}" + (f" and {figure}" if figure else ""), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("filter")(filter_command)
