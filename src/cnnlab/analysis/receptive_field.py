@@ -84,7 +84,7 @@ def receptive_fields(model: nn.Module, input_size: tuple[int, int, int] = (3, 22
         (``"layer1.0.add_()"``, ``"inception3a.cat()"``). Calls whose output is not a tensor
         are left out.
     """
-    return fields_from_trace(trace(model, (1, *_check_size(input_size))))
+    return fields_from_trace(trace(model, (1, *check_input_size(input_size))))
 
 
 def fields_from_trace(recorded: Trace) -> dict[str, ReceptiveField]:
@@ -110,7 +110,7 @@ def input_box(fields: dict[str, ReceptiveField], layer: str, y: int, x: int,
     return fields[layer].box(y, x, clip=clip)
 
 
-def _check_size(input_size) -> tuple[int, int, int]:
+def check_input_size(input_size) -> tuple[int, int, int]:
     size = tuple(int(v) for v in input_size)
     if len(size) != 3 or min(size) < 1:
         raise CnnlabError(f"input size must be C x H x W with positive sides, got {input_size}")
