@@ -35,6 +35,10 @@ class Batch:
     labels: torch.Tensor
     bad_files: list[str] = field(default_factory=list)
 
+    def pin_memory(self) -> Batch:
+        """Page-locked copy (DataLoader calls this when pin_memory=True)."""
+        return Batch(self.images.pin_memory(), self.labels.pin_memory(), self.bad_files)
+
 
 @dataclass
 class FileDataset(torch.utils.data.Dataset):

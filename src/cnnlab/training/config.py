@@ -78,6 +78,8 @@ class TrainConfig:
     keep_checkpoints: int = 2  # resumable states kept in <run>/state/
     max_bad_steps: int = 5  # NaN/Inf losses in a row before the run stops
     tensorboard: bool = False  # also write TensorBoard event files in <run>/tensorboard
+    freeze_bn: bool = False  # BN layers use their running statistics (tiny per-process batches)
+    sync_bn: bool = False  # synchronize BN statistics over processes (CUDA only)
     holdout: int = 0  # training images held out as a validation split (ensemble weight tuning)
 
     def validate(self) -> TrainConfig:

@@ -39,6 +39,11 @@ class TrainProgress:
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
+    def begin(self, epoch: int) -> None:
+        """Start counting at ``epoch`` (a resumed run does not start at 1)."""
+        self._reset(epoch)
+        self.progress.update(self.task, epoch=epoch)
+
     def advance(self, images: int, loss: float, correct: int) -> None:
         self.seen += images
         self.loss_sum += loss * images

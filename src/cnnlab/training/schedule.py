@@ -1,8 +1,17 @@
-"""Optimizer and learning-rate schedule from a TrainConfig."""
+"""Optimizer and learning-rate schedule from a TrainConfig.
+
+The schedule is one ``LambdaLR`` whose factor is a function of the global step: the papers'
+shapes (step, multistep, cosine, one-cycle) and a linear warmup multiply, and "divide by 10 when
+the validation error stops improving" is a ``Plateau`` whose running scale the factor reads.
+One per-step object keeps resume simple: its state is the step count plus the plateau's.
+"""
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,16 +33,48 @@ def parameter_groups(model: nn.Module, weight_decay: float, decay_all: bool) -> 
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """SGD with momentum; foreach kernels update all tensors of a group at once."""
+    """SGD (momentum, optional Nesterov) or AdamW; foreach kernels update a group at once."""
     groups = parameter_groups(model, cfg.weight_decay, cfg.decay_bn_and_bias)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
                            nesterov=cfg.nesterov and cfg.momentum > 0, foreach=True)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig,
-                   total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
-    """Per-step schedule: one-cycle (linear warmup, cosine down), cosine, or constant."""
+class Plateau:
+    """Multiply the learning rate by ``gamma`` after ``patience`` epochs without a new best
+    (lowest) validation error; the papers' "divide by 10 when the error stops improving"."""
+
+    def __init__(self, patience: int, gamma: float) -> None:
+        self.patience, self.gamma = patience, gamma
+        self.best, self.bad_epochs, self.scale = math.inf, 0, 1.0
+
+    def update(self, error: float) -> bool:
+        """Record one epoch's error; True when the learning rate was just cut."""
+        if error < self.best:
+            self.best, self.bad_epochs = error, 0
+            return False
+        self.bad_epochs += 1
+        if self.bad_epochs <= self.patience:
+            return False
+        self.scale *= self.gamma
+        self.bad_epochs = 0
+        return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "bad_epochs": self.bad_epochs, "scale": self.scale}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.bad_epochs, self.scale = state["best"], state["bad_epochs"], state["scale"]
+
+
+def lr_factor(cfg: TrainConfig, total_steps: int, steps_per_epoch: int,
+              plateau: Plateau | None = None) -> Callable[[int], float]:
+    """The multiplier of the base learning rate at global step ``step`` (0-based)."""
     warmup = max(1, int(cfg.warmup_fraction * total_steps))
+
+    def unit(step: int) -> int:  # the schedule's clock: whole epochs or steps
+        return step // steps_per_epoch if cfg.schedule_unit == "epoch" else step
 
     def onecycle(step: int) -> float:
         if step < warmup:
@@ -41,8 +82,28 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig,
         progress = (step - warmup) / max(1, total_steps - warmup)
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
-    def cosine(step: int) -> float:
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, total_steps))))
+    shapes: dict[str, Callable[[int], float]] = {
+        "onecycle": onecycle,
+        "cosine": lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, total_steps)))),
+        "constant": lambda s: 1.0,
+        "step": lambda s: cfg.gamma ** (unit(s) // max(1, cfg.step_size)),
+        "multistep": lambda s: cfg.gamma ** bisect.bisect_right(sorted(cfg.milestones), unit(s)),
+        "plateau": lambda s: plateau.scale if plateau is not None else 1.0,
+    }
+    shape = shapes[cfg.schedule]
+    if cfg.schedule == "onecycle" or cfg.warmup_steps <= 0:
+        return shape
 
-    factor = {"onecycle": onecycle, "cosine": cosine, "constant": lambda step: 1.0}[cfg.schedule]
+    def warmed(step: int) -> float:  # linear from 1% of the rate, as in Goyal et al. 2017
+        ramp = 0.01 + 0.99 * min(1.0, step / cfg.warmup_steps)
+        return ramp * shape(step)
+
+    return warmed
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int,
+                   steps_per_epoch: int = 1,
+                   plateau: Plateau | None = None) -> torch.optim.lr_scheduler.LRScheduler:
+    """A per-step LambdaLR following ``lr_factor``; call ``step()`` after every optimizer step."""
+    factor = lr_factor(cfg, total_steps, steps_per_epoch, plateau)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -4,13 +4,19 @@
   <out>/metrics.csv                     one row per epoch
   <out>/curves.png                      loss and accuracy per epoch
   <out>/checkpoint.safetensors + .json  weights and what is needed to use them
+  <out>/ema.safetensors + .json         the EMA weights (when ema_decay is set)
+  <out>/state/step-N/                   what resume needs (see cnnlab.training.state)
+
+Under torchrun every process runs this; only rank 0 writes files and prints.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import json
+import math
+import os
 import random
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +25,21 @@ import numpy as np
 import torch
 
 from cnnlab.checkpoint import save_checkpoint, versions
-from cnnlab.data import TensorDataset, load_dataset
-from cnnlab.evaluation.metrics import topk_accuracy
-from cnnlab.fileio import write_json, write_text
-from cnnlab.models import get_model
+from cnnlab.errors import CnnlabError
+from cnnlab.fileio import write_json
+from cnnlab.training import distributed as dist_
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.curves import plot_curves
-from cnnlab.training.loop import predict_logits, train_one_epoch
-from cnnlab.training.progress import TrainProgress
-from cnnlab.training.schedule import make_optimizer, make_scheduler
+from cnnlab.training.runlog import METRIC_FIELDS, checkpoint_meta, metrics_csv
+from cnnlab.training.state import list_states
 
-METRIC_FIELDS = ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
-                 "test_top5", "seconds", "images_per_s"]
+__all__ = ["METRIC_FIELDS", "RunResult", "load_run_config", "metrics_csv", "pick_device",
+           "seed_everything", "train"]
+
+# Fault injection for the resume drills (tests, docs/training.md): the process of rank
+# $CNNLAB_FAULT_KILL_RANK (default 0) sends itself SIGKILL after global step
+# $CNNLAB_FAULT_KILL_AT_STEP, on a first attempt only (torchrun restarts are spared).
+KILL_AT_STEP_ENV, KILL_RANK_ENV = "CNNLAB_FAULT_KILL_AT_STEP", "CNNLAB_FAULT_KILL_RANK"
 
 
 @dataclass
@@ -44,8 +53,6 @@ class RunResult:
 
 def pick_device(name: str) -> torch.device:
     """'auto' -> CUDA when available, else CPU."""
-    from cnnlab.errors import CnnlabError
-
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -54,7 +61,7 @@ def pick_device(name: str) -> torch.device:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed python, numpy and torch; return the generator that orders batches."""
+    """Seed python, numpy and torch; return a generator seeded the same way."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -65,74 +72,74 @@ def default_out(cfg: TrainConfig) -> Path:
     return Path("runs") / f"{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def _metrics_csv(rows: list[dict[str, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return buffer.getvalue()
+def load_run_config(run_dir: str | Path) -> TrainConfig:
+    """The TrainConfig saved in a run folder's config.json (for --resume)."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise CnnlabError(f"{run_dir}: not a run folder (config.json is missing)")
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CnnlabError(f"{path}: corrupt config ({err})") from None
+    saved = {k: v for k, v in saved.items() if k not in ("device_resolved", "versions", "world")}
+    return TrainConfig().replace(saved, source=str(path))
 
 
-def _evaluate(model, test: TensorDataset, cfg: TrainConfig, device) -> tuple[float, float, float]:
-    logits = predict_logits(model, test, batch_size=cfg.eval_batch_size, device=device,
-                            channels_last=cfg.channels_last)
-    loss = torch.nn.functional.cross_entropy(logits, test.labels).item()
-    top1, top5 = topk_accuracy(logits, test.labels, ks=(1, 5))
-    return loss, top1, top5
+def _configure_backends(cfg: TrainConfig) -> None:
+    torch.backends.cudnn.benchmark = cfg.cudnn_benchmark and not cfg.deterministic
+    if cfg.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.deterministic = True
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def _checkpoint_meta(cfg: TrainConfig, model, data: TensorDataset, row: dict) -> dict:
-    return {
-        "model": cfg.model,
-        "model_args": {"num_classes": model.num_classes, "in_channels": model.in_channels,
-                       **cfg.model_options},
-        "dataset": data.name,
-        "classes": data.classes,
-        "input_size": list(data.images.shape[1:]),
-        "normalization": {"mean": list(data.mean), "std": list(data.std)},
-        "metrics": {k: row[k] for k in ("epoch", "test_acc", "test_top5", "test_loss")},
-    }
+def _maybe_fault(global_step: int, ctx: dist_.DistContext) -> None:
+    target = os.environ.get(KILL_AT_STEP_ENV)
+    if (target and int(target) == global_step and ctx.restart == 0
+            and ctx.rank == int(os.environ.get(KILL_RANK_ENV, "0"))):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
-def train(cfg: TrainConfig) -> RunResult:
-    """Run the whole training described by ``cfg`` and write the run folder."""
+def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
+    """Run the training described by ``cfg`` and write the run folder.
+
+    ``resume=True`` continues from the newest state in ``cfg.out``; a process restarted by
+    torchrun (``--max-restarts``) resumes on its own when the run folder has a state.
+    """
+    from cnnlab.training.run import Run
+
     cfg.validate()
-    out = Path(cfg.out) if cfg.out else default_out(cfg)
-    cfg.out = str(out)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    device = pick_device(cfg.device)
-    generator = seed_everything(cfg.seed)
-    train_set = load_dataset(cfg.dataset, "train", cfg.data_dir).subset(cfg.train_subset)
-    test_set = load_dataset(cfg.dataset, "test", cfg.data_dir).subset(cfg.test_subset)
-    model = get_model(cfg.model, num_classes=len(train_set.classes),
-                      in_channels=train_set.images.shape[1], **cfg.model_options).to(device)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    steps_per_epoch = max(1, len(train_set) // cfg.batch_size)
-    optimizer = make_optimizer(model, cfg)
-    scheduler = make_scheduler(optimizer, cfg, cfg.epochs * steps_per_epoch)
-    write_json(out / "config.json", {**cfg.to_dict(), "device_resolved": str(device),
-                                     "versions": versions()})
-    rows: list[dict[str, float]] = []
-    with TrainProgress(cfg.epochs, steps_per_epoch * cfg.batch_size, quiet=cfg.quiet) as bar:
-        for epoch in range(1, cfg.epochs + 1):
-            stats = train_one_epoch(
-                model, train_set, optimizer, scheduler, batch_size=cfg.batch_size,
-                device=device, generator=generator, channels_last=cfg.channels_last,
-                hflip=cfg.hflip, label_smoothing=cfg.label_smoothing,
-                on_batch=bar.advance)
-            test_loss, top1, top5 = _evaluate(model, test_set, cfg, device)
-            row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"], "train_loss": stats.loss,
-                   "train_acc": stats.accuracy, "test_loss": test_loss, "test_acc": top1,
-                   "test_top5": top5, "seconds": stats.seconds,
-                   "images_per_s": stats.images / stats.seconds}
-            rows.append(row)
-            bar.epoch_done(row)
-            write_text(out / "metrics.csv", _metrics_csv(rows))
-            save_checkpoint(out, model, _checkpoint_meta(cfg, model, train_set, row))
-    plot_curves(rows, out / "curves.png")
-    if not cfg.quiet:
-        bar.summary(rows, out)
-    return RunResult(out, rows, sum(r["seconds"] for r in rows))
+    ctx = dist_.setup(cfg.device)
+    deterministic_before = torch.are_deterministic_algorithms_enabled()
+    try:
+        _configure_backends(cfg)
+        out = Path(cfg.out) if cfg.out else default_out(cfg)
+        cfg.out = str(out)
+        resume = resume or (ctx.restart > 0 and bool(list_states(out)))
+        if resume and not list_states(out):
+            raise CnnlabError(f"{out}: nothing to resume (no state/step-* folder)")
+        run = Run(cfg, ctx, out)
+        if resume:
+            run.restore()
+        elif ctx.main:
+            write_json(out / "config.json", {**cfg.to_dict(), "device_resolved": str(ctx.device),
+                                             "world": ctx.world, "versions": versions()})
+        rows = run.fit(_maybe_fault)
+        if ctx.main:
+            plot_curves(rows, out / "curves.png")
+        return RunResult(out, rows, sum(r["seconds"] for r in rows))
+    finally:
+        torch.use_deterministic_algorithms(deterministic_before)
+        dist_.teardown(ctx)
+
+
+def save_model_files(run, row: dict) -> None:
+    """checkpoint.safetensors (+ ema.safetensors) with their JSON sidecars (main rank)."""
+    meta = checkpoint_meta(run.cfg, run.raw_model, run.train_set, row)
+    save_checkpoint(run.out, run.raw_model, meta)
+    if run.ema is not None:
+        save_checkpoint(run.out, run.ema.module, {**meta, "weights": "ema"}, stem="ema")
+
+
+def epochs_needed(total_steps: int, steps_per_epoch: int) -> int:
+    return math.ceil(total_steps / steps_per_epoch)

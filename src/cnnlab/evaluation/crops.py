@@ -1,0 +1,70 @@
+"""Test-time views: centre crop, 10-crop (AlexNet) and multi-scale dense evaluation (VGG).
+
+Scores of the views of an image are averaged as softmax probabilities, as the papers did.
+
+- centre: one view.
+- 10crop: the four corner crops and the centre crop, and their horizontal flips (Krizhevsky et
+  al. 2012, section 4.1). Image files: shorter side resized to ``resize`` then 10 crops of
+  ``size`` (torchvision's TenCrop). In-memory datasets (28 or 32 pixel images): the image is
+  padded by an eighth of its side (4 pixels at 32, the CIFAR training padding) and the crops
+  have the original size.
+- multiscale: the whole image (no crop) at each scale, and its flip (Simonyan & Zisserman 2015,
+  section 3.2, Q in {256, 384, 512}). Deviation: instead of converting FC layers to convolutions,
+  the models' adaptive pooling takes the larger input; for heads with global average pooling
+  this is the spatial average of the dense score map, for heads with a fixed-size adaptive pool
+  (AlexNet, VGG) it is an approximation.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torchvision.transforms import v2
+
+CROP_MODES = ("center", "10crop", "multiscale")
+
+
+def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    """x: N x C x H x W -> 10 x N x C x size x size (corners, centre, then their flips)."""
+    h, w = x.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]
+    five = [x[..., r:r + size, c:c + size] for r, c in corners]
+    return torch.stack(five + [v.flip(-1) for v in five])
+
+
+def padded_ten_crops(x: torch.Tensor) -> torch.Tensor:
+    """In-memory images N x C x H x W: pad by H/8 (zeros), 10 crops of H x W."""
+    pad = max(1, round(x.shape[-1] / 8))
+    return ten_crops(F.pad(x, (pad, pad, pad, pad)), x.shape[-1])
+
+
+def scaled_views(x: torch.Tensor, scales: list[int]) -> list[torch.Tensor]:
+    """Whole images N x C x H x W resized so the shorter side is each scale, and flipped."""
+    views = []
+    for scale in scales:
+        h, w = x.shape[-2:]
+        factor = scale / min(h, w)
+        size = (max(1, round(h * factor)), max(1, round(w * factor)))
+        resized = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
+                                antialias=True)
+        views += [resized, resized.flip(-1)]
+    return views
+
+
+def _stack(crops: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    return torch.stack(list(crops))  # a module-level function: worker processes pickle it
+
+
+def file_transform(mode: str, size: int, resize: int, scales: list[int]) -> v2.Transform:
+    """Per-image transform for image files: uint8 C x H x W -> the view(s) before batching.
+
+    centre: C x size x size; 10crop: 10 x C x size x size; multiscale: the image resized so its
+    shorter side is max(scales) (views at the other scales are computed from it per batch of 1).
+    """
+    if mode == "center":
+        return v2.Compose([v2.Resize(resize, antialias=True), v2.CenterCrop(size)])
+    if mode == "10crop":
+        return v2.Compose([v2.Resize(resize, antialias=True), v2.TenCrop(size),
+                           v2.Lambda(_stack)])
+    return v2.Resize(max(scales), antialias=True)
