@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 
@@ -18,3 +19,36 @@ def local_response_norm(size: int = 5, alpha: float = 1e-4, beta: float = 0.75, 
         raise ValueError(f"unknown LRN convention {convention!r}")
     torch_alpha = alpha * size if convention == "paper" else alpha
     return nn.LocalResponseNorm(size=size, alpha=torch_alpha, beta=beta, k=k)
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2017, Fig. 2): channel weights from a pooled descriptor.
+
+    N x C x H x W -> global mean (N x C x 1 x 1) -> 1x1 conv C/r -> ReLU -> 1x1 conv C -> sigmoid
+    -> rescale the input channels. 1x1 convs with bias (not Linear) so the keys ``fc1``/``fc2``
+    match timm's SE-ResNets.
+    """
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, channels // reduction, kernel_size=1)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(channels // reduction, channels, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.fc2(self.relu(self.fc1(x.mean((2, 3), keepdim=True))))
+        return x * scale.sigmoid()
+
+
+class FcHead:
+    """Mixin for Classifiers whose last layer is ``self.fc`` (torchvision's name, kept for keys)."""
+
+    fc: nn.Linear
+    num_classes: int
+
+    def get_classifier(self) -> nn.Module:
+        return self.fc
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.fc = nn.Linear(self.fc.in_features, num_classes)
+        self.num_classes = num_classes

@@ -25,5 +25,36 @@ def load_pretrained(model: nn.Module, weights: str | Path | StateDict) -> nn.Mod
     convert = KEY_MAPS.get(getattr(model, "registry_name", ""))
     if convert is not None:
         state = convert(state)
-    load_state_into(model, state, source)
+    load_state_into(model, _without_absent_aux_heads(model, state), source)
     return model
+
+
+def load_torchvision_weights(model: nn.Module, state_dict_or_path: str | Path | StateDict
+                             ) -> nn.Module:
+    """Load a torchvision state dict (or a .pth/.safetensors file of one) into a cnnlab model.
+
+    Every cnnlab model that torchvision also has uses torchvision's module names, so its state
+    dict loads unchanged; auxiliary-classifier weights (GoogLeNet ``aux1``/``aux2``,
+    Inception-v3 ``AuxLogits``) are skipped when the model was built with ``aux_logits=False``.
+    Raises CnnlabError naming the missing/unexpected keys when the weights do not fit.
+    """
+    return load_pretrained(model, state_dict_or_path)
+
+
+def load_timm_weights(model: nn.Module, state_dict_or_path: str | Path | StateDict) -> nn.Module:
+    """Load a timm state dict (or file) into a cnnlab model, converting keys via KEY_MAPS.
+
+    E.g. timm's ``legacy_seresnet50`` (Hu et al.'s Caffe weights, keys ``layer0.*``,
+    ``se_module``, ``last_linear``) into ``se_resnet50``.
+    """
+    return load_pretrained(model, state_dict_or_path)
+
+
+_AUX_HEADS = ("aux1", "aux2", "AuxLogits")
+
+
+def _without_absent_aux_heads(model: nn.Module, state: StateDict) -> StateDict:
+    # torchvision's GoogLeNet / Inception-v3 files hold the auxiliary heads even when one builds
+    # the model without them; torchvision drops them after loading, we before.
+    absent = {h for h in _AUX_HEADS if getattr(model, h, None) is None}
+    return {k: v for k, v in state.items() if k.split(".", 1)[0] not in absent}
