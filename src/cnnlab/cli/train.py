@@ -6,6 +6,7 @@ YAML file (``--config``), ``--set KEY=VALUE`` pairs, then the dedicated flags.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -60,6 +61,11 @@ def train_command(
     test_subset: Annotated[int | None, typer.Option(help="Use the first N test images.")] = None,
     threads: Annotated[int | None, typer.Option(help="CPU threads (0: torch's default).")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar or summary.")] = False,
+    resume: Annotated[str | None, typer.Option(help="Continue the run in this folder.")] = None,
+    nproc: Annotated[int | None, typer.Option(
+        help="Processes on this machine (DDP via torchrun; CPU: gloo).")] = None,
+    max_restarts: Annotated[int, typer.Option(
+        help="With --nproc: torchrun restarts after a process dies (resume).")] = 0,
     list_recipes: Annotated[bool, typer.Option(help="List the recipes and exit.")] = False,
 ) -> None:
     """Train a model (default: the small CNN on Fashion-MNIST) and write a run folder."""
@@ -73,14 +79,52 @@ def train_command(
              "device": device, "out": out, "dataset": dataset, "data_dir": data_dir,
              "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
              "quiet": quiet or None}
-    cfg = build_config(recipe, config, set_ or [], flags)
-    train_fn = recipes.get_recipe(recipe).train_fn
+    if resume:
+        from cnnlab.training.trainer import load_run_config
+
+        cfg = load_run_config(resume).replace(
+            {k: v for k, v in flags.items() if v is not None and k != "out"}, source="flags")
+        cfg.out = resume
+    else:
+        cfg = build_config(recipe, config, set_ or [], flags)
+    if nproc is not None:
+        raise typer.Exit(_launch(cfg, nproc, max_restarts, resume is not None))
+    train_fn = recipes.get_recipe(cfg.recipe).train_fn
     if train_fn is None:
-        from cnnlab.training import train as train_fn
-    result = train_fn(cfg)
+        from cnnlab.training import train as standard_train
+
+        result = standard_train(cfg, resume=resume is not None)
+    elif resume:
+        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop and cannot --resume")
+    else:
+        result = train_fn(cfg)
+    if int(os.environ.get("RANK", "0")) != 0:  # other processes of a torchrun launch
+        return
     last = result.rows[-1]
     print(f"run folder: {result.out}  test accuracy {last['test_acc']:.2%} after "
           f"{result.train_seconds:.0f}s of training")
+
+
+def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> int:
+    """Rerun this command under torchrun with the resolved config in a YAML file."""
+    import tempfile
+
+    import yaml
+
+    from cnnlab.training import recipes
+    from cnnlab.training.distributed import launch_local
+    from cnnlab.training.trainer import default_out
+
+    if recipes.get_recipe(cfg.recipe).train_fn is not None:
+        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop; --nproc needs a standard one")
+    cfg.out = cfg.out or str(default_out(cfg))
+    if resume:
+        return launch_local(nproc, ["train", "--resume", cfg.out], max_restarts)
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+        yaml.safe_dump(cfg.to_dict(), handle)
+        handle.flush()
+        return launch_local(nproc, ["train", "--recipe", cfg.recipe, "--config", handle.name],
+                            max_restarts)
 
 
 def register(app: typer.Typer) -> None:

@@ -85,7 +85,7 @@ def barrier(ctx: DistContext) -> None:
         dist.barrier()
 
 
-def launch_local(nproc: int, argv: list[str]) -> int:
+def launch_local(nproc: int, argv: list[str], max_restarts: int = 0) -> int:
     """``cnnlab train --nproc N``: rerun the command under torchrun on this machine.
 
     Returns torchrun's exit status. ``argv`` is the command line without ``--nproc``.
@@ -95,5 +95,6 @@ def launch_local(nproc: int, argv: list[str]) -> int:
     if nproc < 1:
         raise CnnlabError(f"--nproc must be >= 1, got {nproc}")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               f"--nproc-per-node={nproc}", "-m", "cnnlab", *argv]
+               f"--nproc-per-node={nproc}", f"--max-restarts={max_restarts}", "-m", "cnnlab",
+               *argv]
     return subprocess.call(command)

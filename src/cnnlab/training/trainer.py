@@ -93,6 +93,14 @@ def _configure_backends(cfg: TrainConfig) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def _shared_default_out(cfg: TrainConfig, ctx: dist_.DistContext) -> Path:
+    """runs/<model>-<time>, decided by rank 0 so every process writes the same folder."""
+    chosen = [str(default_out(cfg))]
+    if ctx.enabled:
+        torch.distributed.broadcast_object_list(chosen, src=0)
+    return Path(chosen[0])
+
+
 def _maybe_fault(global_step: int, ctx: dist_.DistContext) -> None:
     target = os.environ.get(KILL_AT_STEP_ENV)
     if (target and int(target) == global_step and ctx.restart == 0
@@ -113,7 +121,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
     deterministic_before = torch.are_deterministic_algorithms_enabled()
     try:
         _configure_backends(cfg)
-        out = Path(cfg.out) if cfg.out else default_out(cfg)
+        out = Path(cfg.out) if cfg.out else _shared_default_out(cfg, ctx)
         cfg.out = str(out)
         resume = resume or (ctx.restart > 0 and bool(list_states(out)))
         if resume and not list_states(out):
