@@ -52,3 +52,31 @@ class FcHead:
     def reset_classifier(self, num_classes: int) -> None:
         self.fc = nn.Linear(self.fc.in_features, num_classes)
         self.num_classes = num_classes
+
+
+class BasicConv2d(nn.Module):
+    """Conv -> (batch norm) -> ReLU, named as torchvision's / timm's Inception blocks
+    (``conv``, ``bn``) so their state dicts load. Without batch norm the conv has a bias."""
+
+    def __init__(self, cin: int, cout: int, kernel_size: int | tuple[int, int], stride: int = 1,
+                 padding: int | tuple[int, int] = 0, batch_norm: bool = True) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel_size, stride=stride, padding=padding,
+                              bias=not batch_norm)
+        # eps 1e-3 as TensorFlow's batch norm, where these weights were first trained.
+        self.bn = nn.BatchNorm2d(cout, eps=1e-3) if batch_norm else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        return torch.relu(x if self.bn is None else self.bn(x))
+
+
+def imagenet_to_half_normalization(x: torch.Tensor) -> torch.Tensor:
+    """Re-normalize N x 3 x H x W input from ImageNet mean/std to mean 0.5, std 0.5 per channel.
+
+    Google's GoogLeNet / Inception-v3 weights in torchvision expect the latter; torchvision's
+    ``transform_input=True`` does this inside the model.
+    """
+    mean = x.new_tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = x.new_tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    return (x * std + mean - 0.5) / 0.5
