@@ -15,7 +15,7 @@ import typer
 
 from cnnlab.errors import CnnlabError
 
-COMMAND_MODULES = ["train", "evaluate", "predict", "models", "samples", "kernels", "filter", "trace", "shape", "viz"]
+COMMAND_MODULES = ["train", "evaluate", "predict", "models", "samples", "kernels", "filter", "trace", "shape", "viz", "ensemble"]
 
 app = typer.Typer(
     name="cnnlab",

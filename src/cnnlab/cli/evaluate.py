@@ -11,23 +11,43 @@ from rich.table import Table
 from cnnlab.cli.common import console, percent, print_json
 from cnnlab.evaluation.confusion import plot_confusion
 from cnnlab.evaluation.evaluate import evaluate_run
+from cnnlab.evaluation.predict import ViewSpec
 from cnnlab.fileio import write_json
+
+
+def parse_scales(text: str | None) -> list[int]:
+    """"256,384,512" -> [256, 384, 512]."""
+    from cnnlab.errors import CnnlabError
+
+    if not text:
+        return []
+    try:
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CnnlabError(f"--scales {text!r}: expected comma-separated integers") from None
 
 
 def evaluate_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `cnnlab train`.")],
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N test images.")] = None,
+    crops: Annotated[str, typer.Option(help="center, 10crop or multiscale.")] = "center",
+    size: Annotated[int | None, typer.Option(help="Crop size for image files (224).")] = None,
+    resize: Annotated[int | None, typer.Option(help="Shorter side before cropping.")] = None,
+    scales: Annotated[str | None, typer.Option(
+        help="multiscale: shorter sides, e.g. 256,384,512.")] = None,
+    workers: Annotated[int, typer.Option(help="Decoding worker processes.")] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Top-1/top-5 error on the test split, per-class accuracy, confusion.png in RUN_DIR."""
-    report = evaluate_run(run_dir, data_dir=data_dir, limit=limit)
+    spec = ViewSpec(crops, size, resize, parse_scales(scales))
+    report = evaluate_run(run_dir, data_dir=data_dir, limit=limit, spec=spec, workers=workers)
     figure = plot_confusion(report.confusion, report.classes, run_dir / "confusion.png")
     write_json(run_dir / "evaluation.json", report.to_dict())
     if json_output:
         print_json({**report.to_dict(), "confusion_png": str(figure)})
         return
-    table = Table(title=f"Per-class accuracy ({report.samples:,} test images)")
+    table = Table(title=f"Per-class accuracy ({report.samples:,} test images, {crops})")
     table.add_column("class")
     table.add_column("accuracy", justify="right")
     for name, acc in zip(report.classes, report.per_class, strict=True):
@@ -35,6 +55,8 @@ def evaluate_command(
     console.print(table)
     console.print(f"top-1 error {percent(report.top1_error)}   top-5 error "
                   f"{percent(report.top5_error)}   (accuracy {percent(1 - report.top1_error)})")
+    if report.skipped_files:
+        console.print(f"skipped {report.skipped_files} undecodable image file(s)")
     console.print(f"confusion matrix: {figure}")
 
 

@@ -1,9 +1,13 @@
-"""Evaluate a run folder on its dataset's test split: top-1/top-5 error, per-class accuracy."""
+"""Evaluate a run folder on its dataset's test split: top-1/top-5 error, per-class accuracy.
+
+Views per image: centre crop (default), 10-crop, or multi-scale dense (see ``crops``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -11,6 +15,7 @@ from cnnlab.checkpoint import load_checkpoint
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
+from cnnlab.evaluation.predict import Predictions, ViewSpec, predict
 
 
 @dataclass
@@ -23,29 +28,59 @@ class EvalReport:
     classes: list[str]
     per_class: list[float]
     confusion: torch.Tensor
+    crops: str = "center"
+    skipped_files: int = 0
 
     def to_dict(self) -> dict:
         return {"top1_error": self.top1_error, "top5_error": self.top5_error,
-                "top1_acc": 1 - self.top1_error, "samples": self.samples,
+                "top1_acc": 1 - self.top1_error, "samples": self.samples, "crops": self.crops,
+                "skipped_files": self.skipped_files,
                 "per_class_accuracy": dict(zip(self.classes, self.per_class, strict=True)),
                 "confusion": self.confusion.tolist()}
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None,
-                 batch_size: int = 1000, limit: int | None = None) -> EvalReport:
-    """Load the run's checkpoint and score it on the test split of its dataset."""
-    from cnnlab.training.loop import predict_logits
+def run_predictions(run_dir: str | Path, split: str = "test", *,
+                    data_dir: str | Path | None = None, spec: ViewSpec | None = None,
+                    batch_size: int = 250, limit: int | None = None,
+                    indices: torch.Tensor | None = None,
+                    workers: int = 0) -> tuple[Predictions, dict[str, Any]]:
+    """Load a run's checkpoint and predict a split of its dataset; returns (predictions, meta).
+
+    ``split`` is "test", or "holdout": the training images the run held out (config holdout).
+    """
+    from cnnlab.data.loaders import split_holdout
     from cnnlab.training.trainer import pick_device
 
     model, meta = load_checkpoint(run_dir)
     dataset = meta.get("dataset")
     if not dataset or not meta.get("classes"):
         raise CnnlabError(f"{run_dir}: the checkpoint names no dataset to evaluate on")
-    test = load_dataset(dataset, "test", data_dir).subset(limit)
+    data_dir = data_dir if data_dir is not None else meta.get("data_dir")
+    if split == "holdout":
+        if not meta.get("holdout"):
+            raise CnnlabError(f"{run_dir}: the run held out no training images (holdout 0)")
+        data = split_holdout(load_dataset(dataset, "train", data_dir), meta["holdout"])[1]
+    else:
+        data = load_dataset(dataset, "test", data_dir).subset(limit)
+    saved = meta.get("eval") or {}
+    spec = spec or ViewSpec()
+    spec = ViewSpec(spec.mode, spec.size or saved.get("size"), spec.resize or saved.get("resize"),
+                    spec.scales)
     device = pick_device("auto")
-    model = model.to(device)
-    logits = predict_logits(model, test, batch_size=batch_size, device=device)
-    top1, top5 = topk_accuracy(logits, test.labels, ks=(1, 5))
-    matrix = confusion_matrix(logits.argmax(1), test.labels, len(test.classes))
-    return EvalReport(1 - top1, 1 - top5, len(test), list(test.classes),
-                      per_class_accuracy(matrix).tolist(), matrix)
+    preds = predict(model.to(device), data, device=device, batch_size=batch_size, spec=spec,
+                    indices=indices, workers=workers)
+    return preds, meta
+
+
+def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None,
+                 batch_size: int = 250, limit: int | None = None,
+                 spec: ViewSpec | None = None, workers: int = 0) -> EvalReport:
+    """Score the run's checkpoint on the test split of its dataset."""
+    preds, meta = run_predictions(run_dir, data_dir=data_dir, spec=spec, batch_size=batch_size,
+                                  limit=limit, workers=workers)
+    classes = list(meta["classes"])
+    top1, top5 = topk_accuracy(preds.log_probs, preds.labels, ks=(1, 5))
+    matrix = confusion_matrix(preds.log_probs.argmax(1), preds.labels, len(classes))
+    return EvalReport(1 - top1, 1 - top5, len(preds.labels), classes,
+                      per_class_accuracy(matrix).tolist(), matrix,
+                      (spec or ViewSpec()).mode, len(preds.bad_files))
