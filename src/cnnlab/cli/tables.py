@@ -1,0 +1,91 @@
+"""``cnnlab tables``: the lecture's and the papers' tables beside cnnlab's numbers."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cnnlab.analysis.compare import PaperTable
+from cnnlab.analysis.formatting import markdown_table
+from cnnlab.cli.common import console, print_json
+from cnnlab.fileio import write_text
+
+
+class Which(str, Enum):
+    shares = "shares"
+    vgg16 = "vgg16"
+    googlenet = "googlenet"
+    cifar = "cifar"
+
+
+class Format(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+def tables_command(
+    only: Annotated[list[Which] | None, typer.Option(
+        "--table", help="Print only this table (repeatable).")] = None,
+    output_format: Annotated[Format, typer.Option("--format", help="Output format.")] = (
+        Format.table),
+    chart: Annotated[Path | None, typer.Option(
+        help="Also draw the accuracy-vs-MACs chart to this .png (and .svg beside it).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write Markdown to this file.")] = None,
+) -> None:
+    """Print each published table next to cnnlab's numbers, with every difference explained."""
+    from cnnlab.analysis import compare
+    from cnnlab.analysis.googlenet_table import googlenet_table
+
+    builders = {Which.shares: compare.share_table, Which.vgg16: compare.vgg16_table,
+                Which.googlenet: googlenet_table, Which.cifar: compare.cifar_table}
+    chosen = only or list(Which)
+    tables = [builders[w]() for w in chosen]
+    if output_format is Format.json:
+        print_json([t.to_dict() for t in tables])
+    elif output_format is Format.markdown:
+        typer.echo(to_markdown(tables), nl=False)
+    else:
+        _print_rich(tables)
+    if out is not None:
+        write_text(out, to_markdown(tables))
+    if chart is not None:
+        from cnnlab.analysis.chart import chart_points, plot_complexity
+
+        points, skipped = chart_points()
+        written = plot_complexity(points, chart)
+        console.print(f"chart: {', '.join(map(str, written))} ({len(points)} models; without a "
+                      f"published ImageNet top-1: {', '.join(skipped) or 'none'})")
+
+
+def to_markdown(tables: list[PaperTable]) -> str:
+    """Every table as Markdown: title, source, the table, its notes."""
+    parts = []
+    for t in tables:
+        parts += [f"### {t.title}", "", f"Source: {t.source}.", "",
+                  markdown_table(t.headers, t.rows), ""]
+        parts += [f"{i}. {note}" for i, note in enumerate(t.notes, 1)] + [""]
+    return "\n".join(parts)
+
+
+def _print_rich(tables: list[PaperTable]) -> None:
+    out = console if console.is_terminal else Console(width=220)
+    for t in tables:
+        table = Table(title=t.title, caption=f"source: {t.source}", show_lines=False)
+        for i, head in enumerate(t.headers):
+            table.add_column(head, justify="left" if i < 2 else "right")
+        for row in t.rows:
+            table.add_row(*row, style="bold" if row[1] == "paper" else None)
+        out.print(table)
+        for i, note in enumerate(t.notes, 1):
+            out.print(f"  {i}. {note}")
+        out.print()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tables")(tables_command)
