@@ -92,7 +92,11 @@ def load_image(
         raise
     except UnidentifiedImageError:
         raise CnnlabError(f"{path}: not an image file Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        # Pillow refuses headers above twice its own limit while opening, before our check.
+        raise CnnlabError(f"{path}: the size in its header exceeds the limit of {max_pixels:,} "
+                          f"pixels or Pillow's decompression-bomb guard ({err})") from None
+    except (OSError, SyntaxError, ValueError) as err:
         raise CnnlabError(f"{path}: cannot decode image ({err})") from None
 
 

@@ -152,6 +152,8 @@ def apply_kernel(image: np.ndarray, kernel: Kernel | np.ndarray, stride: int = 1
         out = np.stack(planes, axis=-1)
     else:
         out = _BACKEND_FUNCS[backend](image, matrix, pads, padding_mode)
+    if image.ndim == 3 and out.ndim == 2:  # OpenCV drops a single channel's axis
+        out = out[:, :, None]
     return np.ascontiguousarray(out[::stride, ::stride], dtype=np.float32)
 
 

@@ -12,6 +12,7 @@ norm (Sobel magnitude = sqrt(Gx^2 + Gy^2)).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,7 +129,15 @@ def get_kernel(spec: str) -> Kernel:
 
 
 def _short_name(spec: str) -> str:
-    return Path(spec).name if looks_like_file(spec) else spec
+    """The kernel's display name: a JSON file's "name", a file's name, or the matrix text."""
+    if not looks_like_file(spec):
+        return spec
+    path = Path(spec)
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))  # read_matrix already validated it
+        if isinstance(data, dict) and "name" in data:
+            return str(data["name"])
+    return path.name
 
 
 def custom_kernel(matrix: np.ndarray | list, name: str = "custom") -> Kernel:
