@@ -215,9 +215,9 @@ def gradient_picture(gradient: np.ndarray) -> np.ndarray:
     """C x H x W signed gradient -> H x W x 3 picture, zero at mid-gray (Springenberg's style)."""
     bound = float(np.abs(gradient).max()) or 1.0
     picture = 0.5 + 0.5 * gradient / bound
-    if picture.shape[0] == 1:
-        picture = np.repeat(picture, 3, axis=0)
-    return np.clip(picture[:3].transpose(1, 2, 0), 0, 1)
+    if picture.shape[0] != 3:  # gray (or an unusual channel count): one level per pixel
+        picture = np.repeat(picture.mean(axis=0, keepdims=True), 3, axis=0)
+    return np.clip(picture.transpose(1, 2, 0), 0, 1)
 
 
 def plot_attribution(result: Attribution, image: np.ndarray, path: str | Path,

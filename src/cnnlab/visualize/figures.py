@@ -45,9 +45,9 @@ def to_display(x: torch.Tensor, meta: dict) -> np.ndarray:
     mean = torch.tensor(norm["mean"]).view(-1, 1, 1)
     std = torch.tensor(norm["std"]).view(-1, 1, 1)
     image = (x * std + mean).clamp(0, 1)
-    if image.shape[0] == 1:
-        image = image.expand(3, -1, -1)
-    return image[:3].permute(1, 2, 0).numpy()
+    if image.shape[0] != 3:  # gray (or an unusual channel count): one level per pixel
+        image = image.mean(dim=0, keepdim=True).expand(3, -1, -1)
+    return image.permute(1, 2, 0).numpy()
 
 
 def rescale(a: np.ndarray) -> np.ndarray:

@@ -63,9 +63,10 @@ class ReceptiveFieldMap:
 
     def inside_fraction(self) -> float:
         """Share of the gradient mass inside the theoretical box (1.0 when it is exact)."""
-        total = float(self.gradient.sum())
+        gradient = self.gradient.astype(np.float64)
+        total = float(gradient.sum())
         top, left, bottom, right = self.box
-        return float(self.gradient[top:bottom, left:right].sum()) / total if total else 1.0
+        return float(gradient[top:bottom, left:right].sum()) / total if total else 1.0
 
     def to_dict(self) -> dict:
         return {"layer": self.layer, "channel": self.channel, "unit_yx": list(self.unit),
