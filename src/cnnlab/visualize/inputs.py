@@ -28,6 +28,11 @@ def load_subject(spec: str, weights: str | None = None,
         if size < 1:
             raise CnnlabError(f"--size must be a positive number of pixels, got {size}")
         meta = {**meta, "input_size": [meta["input_size"][0], size, size]}
+    channels = meta["input_size"][0]
+    if meta.get("normalization") is None and channels != 3:
+        # preprocess() falls back to ImageNet's 3-channel statistics, which would turn a
+        # gray image into 3 channels; a zoo model of another width gets neutral ones.
+        meta = {**meta, "normalization": {"mean": [0.5] * channels, "std": [0.5] * channels}}
     model.registry_name = getattr(model, "registry_name", meta.get("model", spec))
     return model, meta
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from viz_models import IDENTITY_META, Detector, blobs, conv_stack
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.receptive_field import receptive_field_map
 from cnnlab.visualize.top_patches import _crop, top_patches
-from viz_models import IDENTITY_META, Detector, blobs, conv_stack
 
 
 @pytest.mark.parametrize("unit", [(4, 4), (0, 0), (7, 3)])

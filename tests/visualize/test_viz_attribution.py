@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from viz_models import Detector, blobs
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.attribution import attribute, cam_map, gradient_map, plot_attribution
-from viz_models import Detector, blobs
 
 
 def test_guided_backprop_is_zero_where_relu_gates_are_closed():

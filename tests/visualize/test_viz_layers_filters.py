@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from viz_models import conv_stack
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.filters import filter_grid, plot_filters
 from cnnlab.visualize.layers import find_conv, find_layer, last_spatial_layer, layer_output
-
-from viz_models import conv_stack
 
 
 def _scaled(a: np.ndarray) -> np.ndarray:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from viz_models import IDENTITY_META, Detector, blobs
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.activations import activation_maps
 from cnnlab.visualize.occlusion import gray_value, occlusion_map
-from viz_models import IDENTITY_META, Detector, blobs
 
 
 def test_occluding_the_only_informative_region_drops_the_score():
