@@ -12,6 +12,7 @@ tensor for torch, made before timing, so torch is measured at its best). Times a
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import subprocess
@@ -94,7 +95,7 @@ def machine() -> str:
                      if line.startswith("Model name"))
     except (OSError, subprocess.CalledProcessError, StopIteration):
         model = platform.processor() or "unknown"
-    import os
+
     return (f"{model}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}, "
             f"NumPy {np.__version__}, SciPy {scipy.__version__}, OpenCV {cv2.__version__} "
             f"({cv2.getNumThreads()} threads), torch {torch.__version__} "
