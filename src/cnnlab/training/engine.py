@@ -7,6 +7,7 @@ optimizer state stay as they were.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -111,7 +112,9 @@ class TrainStep:
             self.scaler.update()
             if self.ema is not None:
                 self.ema.update_parameters(self.raw_model)
-        self.scheduler.step()
+        with warnings.catch_warnings():  # a skipped first step warns "scheduler before optimizer"
+            warnings.simplefilter("ignore", UserWarning)
+            self.scheduler.step()
         main, _ = split_outputs(output)
         correct = int((main.detach().argmax(1) == y).sum())
         return StepResult(float(loss.detach()), correct, int(y.shape[0]), bad)
