@@ -91,3 +91,12 @@ def test_npy_with_pickled_objects_is_refused(tmp_path):
     np.save(tmp_path / "bad.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(CnnlabError, match="not a plain .npy"):
         get_kernel(str(tmp_path / "bad.npy"))
+
+
+def test_integer_form_shows_blurs_as_fractions():
+    from cnnlab.convolution.kernels import integer_form
+
+    denominator, matrix = integer_form(KERNELS["gaussian-blur"].matrix)
+    assert denominator == 16
+    np.testing.assert_array_equal(matrix, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    assert integer_form(KERNELS["sharpen"].matrix)[0] == 1

@@ -84,3 +84,10 @@ def test_too_long_traces_and_bad_input_are_refused():
 
 def test_fmt_writes_numbers_short():
     assert [fmt(v) for v in (4.0, -1.0, 1 / 9, -np.inf)] == ["4", "-1", "0.1111", "-inf"]
+
+
+def test_curve_detector_on_the_other_patch_prints_all_zero():
+    from cnnlab.convolution.examples import OTHER_PATCH
+
+    text = format_trace(trace_conv(OTHER_PATCH, CURVE_FILTER), nonzero_only=True)
+    assert "(all 49 products are 0) = 0" in text

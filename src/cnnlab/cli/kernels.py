@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.convolution.kernels import Kernel, get_kernel, list_kernels
+from cnnlab.convolution.kernels import Kernel, get_kernel, integer_form, list_kernels
 from cnnlab.convolution.trace_text import format_matrix
 
 
@@ -37,7 +37,10 @@ def kernels_command(
             console.print("  sqrt(" + "^2 + ".join(p.name for p in kernel.parts) + "^2)",
                           highlight=False)
         else:
-            console.print("\n".join(format_matrix(kernel.matrix)), highlight=False)
+            denominator, matrix = integer_form(kernel.matrix)
+            if denominator > 1:
+                console.print(f"  1/{denominator} x", highlight=False)
+            console.print("\n".join(format_matrix(matrix)), highlight=False)
         console.print()
 
 

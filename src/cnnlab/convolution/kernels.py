@@ -88,7 +88,7 @@ _LINEAR = [
     Kernel("gaussian-blur-5x5", _k(np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]), 1 / 256),
            "5x5 binomial approximation of a Gaussian (sigma ~ 1.0)", "classic"),
     Kernel("emboss", _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
-           "relief lit from the top left", _LECTURE),
+           "relief: the image plus a diagonal gradient", _LECTURE),
     Kernel("sobel-x", _SOBEL_X, "horizontal gradient: answers to vertical edges", "Sobel 1968"),
     Kernel("sobel-y", _SOBEL_Y, "vertical gradient: answers to horizontal edges", "Sobel 1968"),
     Kernel("prewitt-x", _k([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]),
@@ -101,6 +101,18 @@ _BY_NAME["sobel-magnitude"] = Kernel(
     "sobel-magnitude", np.zeros((3, 3)), "gradient strength sqrt(Gx^2 + Gy^2), not linear",
     "Sobel 1968", parts=(_BY_NAME["sobel-x"], _BY_NAME["sobel-y"]))
 KERNELS: dict[str, Kernel] = dict(sorted(_BY_NAME.items()))
+
+
+def integer_form(matrix: np.ndarray) -> tuple[int, np.ndarray]:
+    """(d, M) with matrix == M / d and M integer, for the smallest d in 1..256; else (1, matrix).
+
+    Blur kernels read better as "1/16 x [[1, 2, 1], ...]" than as decimals.
+    """
+    for denominator in range(1, 257):
+        scaled = matrix * denominator
+        if np.allclose(scaled, np.rint(scaled), atol=1e-9):
+            return denominator, np.rint(scaled)
+    return 1, matrix
 
 
 def list_kernels() -> list[Kernel]:

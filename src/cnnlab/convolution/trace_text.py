@@ -26,9 +26,11 @@ def format_matrix(matrix: np.ndarray, indent: str = "  ") -> list[str]:
 def _sum_text(step: Step, kernel: np.ndarray, nonzero_only: bool) -> str:
     pairs = [(w, k) for w, k in zip(step.window.ravel(), kernel.ravel(), strict=True)
              if not nonzero_only or w * k != 0]
-    terms = " + ".join(f"{fmt(w)}×{fmt(k)}" for w, k in pairs) or "0"
+    terms = " + ".join(f"{fmt(w)}×{fmt(k)}" for w, k in pairs)
     skipped = kernel.size - len(pairs)
-    note = f"   ({skipped} zero products not shown)" if nonzero_only and skipped else ""
+    if not pairs:
+        terms = f"(all {skipped} products are 0)"
+    note = f"   ({skipped} zero products not shown)" if pairs and skipped else ""
     extra = step.value - float(step.products.sum())
     bias = f" + {fmt(extra)} (bias)" if extra else ""
     return f"{terms}{bias} = {fmt(step.value)}{note}"
