@@ -151,3 +151,25 @@ def test_bad_queries_raise_clear_errors():
         receptive_fields(Residual(), (20, 20))
     with pytest.raises(CnnlabError, match="cannot run"):
         receptive_fields(Residual(), (2, 1, 1))
+
+
+class StridedShortcut(nn.Module):
+    """He et al.'s option A: the shortcut subsamples with x[:, :, ::2, ::2] and pads channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Conv2d(2, 4, 3, stride=2, padding=1)
+        self.out = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        short = torch.nn.functional.pad(x[:, :, 1::2, ::2], (0, 0, 0, 0, 0, 2))
+        return self.out(self.body(x) + short)
+
+
+def test_strided_slice_shortcut_matches_gradients():
+    model, size = StridedShortcut(), (2, 16, 16)
+    fields = receptive_fields(model, size)
+    assert fields["out"].jump == (2, 2)
+    units = [(0, 0), (3, 4), (6, 7)]
+    expected = [input_box(fields, "out", y, x) for y, x in units]
+    assert expected == measured_boxes(model, size, "out", units)

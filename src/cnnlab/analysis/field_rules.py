@@ -116,6 +116,22 @@ def _pad(field: Field, x, args, out) -> Field:
     return shift(field, before)
 
 
+def _slice(field: Field, x, args, out) -> Field:
+    """``x[..., a::s]`` on a spatial axis: unit i is input unit a + i * s (strided shortcut)."""
+    dim = _arg(args, 1, 0)
+    dim = dim + x.dim() if dim < 0 else dim
+    axis = dim - (x.dim() - 2)
+    if axis < 0:
+        return field  # channels or batch: positions unchanged
+    first = _arg(args, 2, None) or 0
+    first = first + int(x.shape[dim]) if first < 0 else first
+    step = _arg(args, 4, 1)
+    start, jump = list(field.start), list(field.jump)
+    start[axis] = start[axis] + first * jump[axis]
+    jump[axis] = jump[axis] * step
+    return Field(field.size, _tidy(jump), _tidy(start))
+
+
 def _tidy(values: tuple) -> tuple:
     return tuple(int(v) if float(v).is_integer() else float(v) for v in values)
 
@@ -133,4 +149,5 @@ _WINDOWS = {
     aten.constant_pad_nd: _pad,
     aten.reflection_pad2d: _pad,
     aten.replication_pad2d: _pad,
+    aten.slice: _slice,
 }
