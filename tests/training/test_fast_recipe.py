@@ -1,0 +1,90 @@
+"""The fast recipe: batched augmentation, a short run that learns, a usable run folder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnlab.checkpoint import load_checkpoint
+from cnnlab.cli import main
+from cnnlab.errors import CnnlabError
+from cnnlab.training import fast
+from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
+
+
+def test_augment_moves_each_image_within_range():
+    x = torch.arange(4 * 1 * 6 * 6, dtype=torch.float32).view(4, 1, 6, 6) + 1.0
+    fill = torch.full((1, 1, 1, 1), -5.0)
+    out = fast.augment(x, torch.Generator().manual_seed(0), flip=True, translate=1, fill=fill)
+    assert out.shape == x.shape
+    for image, moved in zip(x, out, strict=True):
+        candidates = []
+        for source in (image, image.flip(-1)):
+            padded = torch.nn.functional.pad(source, (1, 1, 1, 1), value=-5.0)
+            candidates += [padded[:, dy:dy + 6, dx:dx + 6] for dy in range(3) for dx in range(3)]
+        assert any(torch.equal(moved, c) for c in candidates)
+
+
+def test_augment_flips_about_half():
+    x = torch.arange(8, dtype=torch.float32).view(1, 1, 1, 8).repeat(1000, 1, 1, 1)
+    out = fast.augment(x, torch.Generator().manual_seed(0), flip=True, translate=0,
+                       fill=torch.zeros(1, 1, 1, 1))
+    flipped = (out[:, 0, 0, 0] == 7).float().mean().item()
+    assert 0.4 < flipped < 0.6
+    assert torch.equal(out[out[:, 0, 0, 0] == 7], x[:1].flip(-1).expand_as(out[out[:, 0, 0, 0] == 7]))
+
+
+def test_recipe_is_registered():
+    assert "fast" in list_recipes()
+    cfg = recipe_config("fast")
+    assert cfg.model == "fastnet" and cfg.recipe == "fast"
+    assert get_recipe("fast").train_fn is fast.train_fast
+
+
+def test_unsupported_setting_is_refused():
+    cfg = recipe_config("fast")
+    cfg.ema_decay = 0.999
+    with pytest.raises(CnnlabError, match="does not support ema_decay"):
+        fast.train_fast(cfg)
+
+
+@pytest.fixture(scope="module")
+def fast_run(fake_fashion, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fast") / "run"
+    status = main(["train", "--recipe", "fast", "--data-dir", str(fake_fashion), "--epochs", "4",
+                   "--batch-size", "32", "--out", str(out), "--device", "cpu", "--quiet"])
+    assert status == 0
+    return out
+
+
+def test_short_run_learns_and_writes_the_run_folder(fast_run):
+    for name in ("config.json", "metrics.csv", "curves.png", "checkpoint.safetensors",
+                 "checkpoint.json"):
+        assert (fast_run / name).is_file(), name
+    config = json.loads((fast_run / "config.json").read_text())
+    assert config["recipe"] == "fast" and config["model"] == "fastnet"
+    lines = (fast_run / "metrics.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,lr,train_loss") and len(lines) == 5
+    meta = json.loads((fast_run / "checkpoint.json").read_text())
+    assert meta["metrics"]["test_acc"] > 0.6  # 10 classes: chance is 0.1
+
+
+def test_evaluate_and_predict_use_the_checkpoint(fast_run, fake_fashion, capsys, tmp_path):
+    model, meta = load_checkpoint(fast_run)
+    assert model.registry_name == "fastnet"
+    assert main(["evaluate", str(fast_run), "--data-dir", str(fake_fashion), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # evaluate scores without flip TTA: close to the recipe's TTA figure, well above chance
+    assert report["top1_acc"] > 0.6
+    assert abs(report["top1_acc"] - meta["metrics"]["test_acc"]) < 0.1
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[4:7, 4:24] = 230  # class 1 of the fake data set: a bar at row 4
+    Image.fromarray(image).save(tmp_path / "bar.png")
+    assert main(["predict", str(fast_run), str(tmp_path / "bar.png"), "--json",
+                 "--invert", "no"]) == 0
+    top = json.loads(capsys.readouterr().out)[0]["top"]
+    assert len(top) == 5 and abs(sum(t["probability"] for t in top) - 1) < 0.2
