@@ -94,6 +94,15 @@ def test_same_padding_with_an_even_kernel_keeps_the_size_like_torch():
                                    atol=1e-2)
 
 
+def test_large_kernels_agree_across_backends():
+    # OpenCV switches to a DFT above 11x11; the answer must not change.
+    image = _photo((40, 37, 3), seed=5)
+    matrix = np.random.default_rng(6).standard_normal((13, 15))
+    results = [apply_kernel(image, matrix, backend=b, padding_mode="zero") for b in BACKENDS]
+    for other in results[1:]:
+        np.testing.assert_allclose(results[0], other, rtol=1e-4, atol=0.05)
+
+
 def test_identity_returns_the_image_and_uint8_scale_is_kept():
     image = _photo()
     out = apply_kernel(image, KERNELS["identity"])

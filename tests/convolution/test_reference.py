@@ -116,6 +116,8 @@ def test_stride_default_of_pooling_is_the_kernel():
     (lambda: ref.pad2d(np.zeros((2, 2)), 2, "reflect"), "reflect padding"),
     (lambda: ref.pad2d(np.zeros((2, 2)), 1, "wrap"), "unknown padding mode"),
     (lambda: ref.linear(np.zeros((2, 3)), np.zeros((4, 5))), "3 features"),
+    (lambda: ref.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((1, 1, 3, 3)), stride=0), ">= 1"),
+    (lambda: ref.avg_pool2d(np.zeros((1, 1, 5, 5)), 2, stride=(1, 2, 3)), "pair of ints"),
 ])
 def test_bad_shapes_raise_cnnlab_errors(call, message):
     with pytest.raises(CnnlabError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -59,6 +59,9 @@ def windows(x: np.ndarray, kernel: Pair, stride: Pair = 1, dilation: Pair = 1) -
     """
     (kh, kw), (sh, sw), (dh, dw) = _pair(kernel, "kernel"), _pair(stride, "stride"), _pair(
         dilation, "dilation")
+    if min(kh, kw, sh, sw, dh, dw) < 1:
+        raise CnnlabError(f"kernel, stride and dilation must be >= 1, got {(kh, kw)}, "
+                          f"{(sh, sw)}, {(dh, dw)}")
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     if span_h > x.shape[-2] or span_w > x.shape[-1]:
         raise CnnlabError(f"kernel {kh}x{kw} (dilation {dh}x{dw}) is larger than the padded "
