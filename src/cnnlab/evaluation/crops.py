@@ -24,13 +24,18 @@ from torchvision.transforms import v2
 CROP_MODES = ("center", "10crop", "multiscale")
 
 
-def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
-    """x: N x C x H x W -> 10 x N x C x size x size (corners, centre, then their flips)."""
+def _five_crops(x: torch.Tensor, size: int) -> list[torch.Tensor]:
     h, w = x.shape[-2:]
-    top, left = (h - size) // 2, (w - size) // 2
+    top, left = round((h - size) / 2), round((w - size) / 2)
     corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]
-    five = [x[..., r:r + size, c:c + size] for r, c in corners]
-    return torch.stack(five + [v.flip(-1) for v in five])
+    return [x[..., r:r + size, c:c + size] for r, c in corners]
+
+
+def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    """x: N x C x H x W -> 10 x N x C x size x size: the corners (top-left, top-right,
+    bottom-left, bottom-right) and centre, then the same crops of the mirrored image
+    (torchvision's TenCrop order)."""
+    return torch.stack(_five_crops(x, size) + _five_crops(x.flip(-1), size))
 
 
 def padded_ten_crops(x: torch.Tensor) -> torch.Tensor:
@@ -52,8 +57,14 @@ def scaled_views(x: torch.Tensor, scales: list[int]) -> list[torch.Tensor]:
     return views
 
 
-def _stack(crops: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    return torch.stack(list(crops))  # a module-level function: worker processes pickle it
+class _TenCrop:
+    """C x H x W -> 10 x C x size x size (a class, so worker processes can pickle it)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        return ten_crops(image.unsqueeze(0), self.size)[:, 0]
 
 
 def file_transform(mode: str, size: int, resize: int, scales: list[int]) -> v2.Transform:
@@ -65,6 +76,5 @@ def file_transform(mode: str, size: int, resize: int, scales: list[int]) -> v2.T
     if mode == "center":
         return v2.Compose([v2.Resize(resize, antialias=True), v2.CenterCrop(size)])
     if mode == "10crop":
-        return v2.Compose([v2.Resize(resize, antialias=True), v2.TenCrop(size),
-                           v2.Lambda(_stack)])
+        return v2.Compose([v2.Resize(resize, antialias=True), _TenCrop(size)])
     return v2.Resize(max(scales), antialias=True)
