@@ -52,7 +52,7 @@ def filter_command(
     padding: Annotated[str, typer.Option(help="same, valid, or pixels per side.")] = "same",
     border: Annotated[str, typer.Option(help="What padding holds: reflect, replicate, zero.")]
     = "reflect",
-    dilation: Annotated[int, typer.Option(min=1, help="Gap between kernel taps.")] = 1,
+    dilation: Annotated[int, typer.Option(min=1, help="Spacing of the kernel's taps (1 = adjacent).")] = 1,
     gray: Annotated[bool, typer.Option(help="Filter the grayscale image, not each of R, G, B.")]
     = False,
     display: Annotated[str, typer.Option(help="auto, clip, abs or minmax: how responses become "

@@ -92,8 +92,7 @@ def layer_command(
     padding: Annotated[int, typer.Option(min=0, help="Zero pixels added per side.")] = 0,
     json_output: Json = False,
 ) -> None:
-    """Shapes through a many-channel, many-filter conv layer (default: the lecture's
-    32x32x3 input with six 5x5x3 filters)."""
+    """Shapes through a many-channel, many-filter layer (default: 32x32x3, six 5x5x3 filters)."""
     result = trace_layer(parse_size(input_size), filters, size, stride, padding)
     if json_output:
         print_json(result.to_dict())
