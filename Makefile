@@ -26,7 +26,7 @@ data:
 demo: venv data
 	$(VENV)/bin/cnnlab train --out runs/demo
 	$(VENV)/bin/cnnlab evaluate runs/demo
-	$(VENV)/bin/cnnlab demo-images runs/demo/samples --count 4
+	$(VENV)/bin/cnnlab samples runs/demo/samples --count 4
 	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png
 	@echo "Run folder: $(CURDIR)/runs/demo"
 
