@@ -19,8 +19,8 @@ Where the paper is ambiguous: the number and width of the mlpconv layers for Ima
 paddings and the dropout placement are not in the paper; they come from the released model.
 Its pooling rounds up (Caffe's rule), which gives the 27/13/6 grids above. The lecture's
 1168M operations do not follow from this network at 224 (1,100M MACs, 1,102M counting one
-add per bias); no input size or rounding rule gives both 7.6M parameters and 1168M
-operations exactly, so we keep the released model. Initialization follows the released
+add per bias); we found no input size or rounding rule that gives both 7.6M parameters
+and 1168M operations, so we keep the released model. Initialization follows the released
 model: N(0, 0.01) for conv1, conv3 and the class layer, N(0, 0.05) for the others, biases 0.
 """
 
