@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from viz_models import Detector, blobs
+import torch.nn.functional as F
+from torch import nn
+from viz_models import Detector, blobs, conv_stack
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.attribution import attribute, cam_map, gradient_map, plot_attribution
@@ -22,6 +24,38 @@ def test_guided_backprop_is_zero_where_relu_gates_are_closed():
     # The deconvnet gates on the gradient's sign only, not on the forward pass.
     deconv = gradient_map(Detector(), x, "deconvnet", target=0).gradient[0]
     assert np.all(deconv > 0)
+
+
+class _FunctionalRelu(nn.Module):
+    """A conv net that calls F.relu (as GoogLeNet's conv blocks do), next to its twin with
+    nn.ReLU modules, the form Captum can hook."""
+
+    def __init__(self, net: nn.Sequential) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.net:
+            x = F.relu(x) if isinstance(layer, nn.ReLU) else layer(x)
+        return x
+
+
+@pytest.mark.parametrize(("method", "captum_class"), [("guided-backprop", "GuidedBackprop"),
+                                                      ("deconvnet", "Deconvolution")])
+def test_relu_rules_equal_captum_and_also_reach_functional_relus(method, captum_class):
+    import captum.attr
+
+    torch.manual_seed(3)
+    modules = nn.Sequential(*conv_stack(), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                            nn.Linear(4, 3)).eval()
+    x = torch.randn(1, 1, 10, 10)
+    ours = gradient_map(modules, x, method, target=2).gradient
+    theirs = getattr(captum.attr, captum_class)(modules).attribute(x.clone(), target=2)
+    np.testing.assert_allclose(ours, theirs[0].detach().numpy(), rtol=1e-5, atol=1e-8)
+    functional = gradient_map(_FunctionalRelu(modules), x, method, target=2).gradient
+    np.testing.assert_allclose(functional, ours, rtol=1e-5, atol=1e-8)
+    plain = gradient_map(_FunctionalRelu(modules), x, "saliency", target=2).gradient
+    assert np.abs(plain - ours).max() > 1e-4
 
 
 def test_saliency_matches_autograd():

@@ -3,8 +3,10 @@
 Where each method comes from:
 - ``saliency`` (Simonyan et al. 2014): Captum ``Saliency``; the map is max over colour
   channels of |d score / d pixel|.
-- ``guided-backprop`` (Springenberg et al. 2015): Captum ``GuidedBackprop``.
-- ``deconvnet`` (Zeiler & Fergus 2014): Captum ``Deconvolution``.
+- ``guided-backprop`` (Springenberg et al. 2015) and ``deconvnet`` (Zeiler & Fergus 2014):
+  ``cnnlab.visualize.guided``, because Captum's ``GuidedBackprop`` / ``Deconvolution`` hook
+  ``nn.ReLU`` modules only and give the plain gradient on GoogLeNet's ``F.relu``; on models
+  with ``nn.ReLU`` modules the results equal Captum's (tested).
 - ``gradcam`` (Selvaraju et al. 2017): Captum ``LayerGradCam``, upsampled with
   ``LayerAttribution.interpolate`` (bilinear).
 - ``gradcam++`` (Chattopadhay et al. 2018): written here, Captum has none. Weights use the
@@ -17,7 +19,6 @@ strongest activation of one channel of a layer, the projection Zeiler & Fergus d
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.figures import rescale, save_heatmap
+from cnnlab.visualize.guided import ReluRule
 from cnnlab.visualize.layers import check_channel, find_layer, last_spatial_layer, layer_output
 
 GRADIENT_METHODS = ("saliency", "guided-backprop", "deconvnet")
@@ -36,8 +38,8 @@ CAM_METHODS = ("gradcam", "gradcam++")
 METHODS = GRADIENT_METHODS + CAM_METHODS
 DESCRIPTIONS = {
     "saliency": "Saliency map, |d score / d pixel| (Simonyan et al. 2014, via Captum)",
-    "guided-backprop": "Guided backpropagation (Springenberg et al. 2015, via Captum)",
-    "deconvnet": "Deconvnet projection (Zeiler & Fergus 2014, via Captum)",
+    "guided-backprop": "Guided backpropagation (Springenberg et al. 2015)",
+    "deconvnet": "Deconvnet projection (Zeiler & Fergus 2014)",
     "gradcam": "Grad-CAM class activation map (Selvaraju et al. 2017, via Captum)",
     "gradcam++": "Grad-CAM++ class activation map (Chattopadhay et al. 2018, cnnlab's own)",
 }
@@ -75,7 +77,7 @@ class _UnitScore(nn.Module):
 
 
 @contextlib.contextmanager
-def _no_inplace(model: nn.Module) -> Iterator[None]:
+def no_inplace(model: nn.Module) -> Iterator[None]:
     """Turn off in-place ReLUs: Captum's backward hooks cannot wrap an in-place op."""
     flipped = [m for m in model.modules() if getattr(m, "inplace", False) is True]
     for module in flipped:
@@ -101,16 +103,17 @@ def class_target(model: nn.Module, x: torch.Tensor, target: int | None,
 
 def _gradient_attribution(method: str, scorer: nn.Module, x: torch.Tensor,
                           target: int) -> torch.Tensor:
-    from captum.attr import Deconvolution, GuidedBackprop, Saliency
-
     x = x.detach().clone().requires_grad_(True)
-    with _no_inplace(scorer), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU")
-        if method == "saliency":
+    if method == "saliency":
+        from captum.attr import Saliency
+
+        with no_inplace(scorer):
             return Saliency(scorer).attribute(x, target=target, abs=False)
-        if method == "guided-backprop":
-            return GuidedBackprop(scorer).attribute(x, target=target)
-        return Deconvolution(scorer).attribute(x, target=target)
+    rule = "guided" if method == "guided-backprop" else "deconvnet"
+    with ReluRule(rule):
+        score = scorer(x)[:, target].sum()
+    (grad,) = torch.autograd.grad(score, x)
+    return grad
 
 
 def gradient_map(model: nn.Module, x: torch.Tensor, method: str, target: int | None = None,
@@ -151,7 +154,7 @@ def _layer_and_grad(model: nn.Module, x: torch.Tensor, layer: str,
     handle = find_layer(model, layer).register_forward_hook(
         lambda _m, _i, out: box.setdefault("a", out))
     try:
-        with _no_inplace(model):
+        with no_inplace(model):
             score = model(x)[0, target]
     finally:
         handle.remove()
@@ -189,7 +192,7 @@ def cam_map(model: nn.Module, x: torch.Tensor, method: str = "gradcam",
     if method == "gradcam":
         from captum.attr import LayerGradCam
 
-        with _no_inplace(model):
+        with no_inplace(model):
             cam = LayerGradCam(model, module).attribute(x, target=info["class"],
                                                         relu_attributions=True)
         if cam.dim() != 4:

@@ -7,6 +7,7 @@ Arrays here are NumPy: images H x W x 3 or H x W floats in [0, 1], heat maps H x
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,11 @@ def save_grid(tiles: Sequence[np.ndarray], path: str | Path, titles: Sequence[st
     rows = math.ceil(count / cols)
     lines = max((t.count("\n") + 1 for t in titles), default=0) if titles else 0
     extra = 0.15 * lines + (0.1 if titles else 0.0)
-    height = rows * (tile_inches + extra) + (0.4 if title else 0.1)
+    width = cols * tile_inches + 0.2
+    title = textwrap.fill(title, width=max(24, int(width * 13)))
+    height = rows * (tile_inches + extra) + (0.1 + 0.2 * (title.count("\n") + 1) if title else 0.1)
     fig, axes = plt.subplots(rows, cols, squeeze=False, dpi=100,
-                             figsize=(cols * tile_inches + 0.2, height))
+                             figsize=(width, height))
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= len(tiles):
@@ -81,7 +84,8 @@ def save_grid(tiles: Sequence[np.ndarray], path: str | Path, titles: Sequence[st
             ax.set_title(titles[i], fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.35 / height if title else 1))
+    top = 1 - (0.05 + 0.2 * (title.count("\n") + 1)) / height if title else 1
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, top))
     return save_figure(fig, path)
 
 
