@@ -173,3 +173,10 @@ def test_strided_slice_shortcut_matches_gradients():
     units = [(0, 0), (3, 4), (6, 7)]
     expected = [input_box(fields, "out", y, x) for y, x in units]
     assert expected == measured_boxes(model, size, "out", units)
+
+
+def test_operator_without_a_rule_gives_a_marked_upper_bound():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Upsample(scale_factor=2), nn.Conv2d(2, 2, 1))
+    fields = receptive_fields(model, (1, 10, 10))
+    assert fields["0"].exact and not fields["1"].exact and not fields["2"].exact
+    assert fields["2"].jump == (0, 0) and fields["2"].size == (10, 10)  # the whole input

@@ -9,6 +9,8 @@ spatial grid is treated as global too (an upper bound), and reported by name.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch.utils._pytree import tree_leaves
 
@@ -36,13 +38,20 @@ def grid_of(tensor: torch.Tensor) -> tuple[int, int]:
 
 
 def output_field(func, args: tuple, kwargs: dict, out: torch.Tensor) -> tuple[Field | None, bool]:
-    """The field of ``out = func(*args, **kwargs)`` and whether it is exact.
+    """The field of ``out = func(*args, **kwargs)`` and whether this operator's rule is exact.
 
-    Returns (None, True) when no input carries a field.
+    Returns (None, True) when no input carries a field. The field's own ``exact`` is False when
+    this rule or any rule before it on the way from the input was an upper bound.
     """
     traced = [t for t in tree_leaves((args, kwargs)) if field_of(t) is not None]
     if not traced:
         return None, True
+    field, exact = _rule(func, args, traced, out)
+    inherited = all(field_of(t).exact for t in traced)
+    return dataclasses.replace(field, exact=exact and inherited), exact
+
+
+def _rule(func, args: tuple, traced: list[torch.Tensor], out: torch.Tensor) -> tuple[Field, bool]:
     packet = func.overloadpacket
     first = args[0] if args else None
     window = _WINDOWS.get(packet)

@@ -29,6 +29,7 @@ class Field:
     size: Pair
     jump: Pair
     start: Pair
+    exact: bool = True  # False once an operator without a rule widened it to a global box
 
     @classmethod
     def identity(cls) -> Field:

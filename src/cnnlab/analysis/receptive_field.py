@@ -95,9 +95,8 @@ def fields_from_trace(recorded: Trace) -> dict[str, ReceptiveField]:
         if call.field is None or not call.shape or not call.name:
             continue  # no tensor output, or the whole model (its output is the last layer's)
         grid = (int(call.shape[-2]), int(call.shape[-1])) if len(call.shape) >= 3 else (1, 1)
-        exact = not (recorded.approximate and call.field.is_global())
         out[call.name] = ReceptiveField(call.field.size, call.field.jump, call.field.start, grid,
-                                        image, exact)
+                                        image, call.field.exact)
     return out
 
 
