@@ -148,6 +148,7 @@ def _info(name: str, config: str, batch_norm: bool, shared: bool) -> ModelInfo:
                   "torchvision's weight initialization"]
     if batch_norm:
         deviations.insert(0, "batch norm after every convolution (not in the paper)")
+    text = "; ".join(deviations)
     return ModelInfo(
         name=name,
         full_name=f"VGG-{layers} (configuration {config}){bn}",
@@ -157,7 +158,7 @@ def _info(name: str, config: str, batch_norm: bool, shared: bool) -> ModelInfo:
         input_size=(3, 224, 224),
         reported=_reported(name, config, batch_norm),
         torchvision=name if shared else None,
-        deviations="; ".join(deviations).capitalize() + ".",
+        deviations=text[0].upper() + text[1:] + ".",
     )
 
 
