@@ -1,0 +1,136 @@
+"""Time-to-accuracy: cnnlab's ``fast`` recipe against the plain PyTorch loop, same invocation.
+
+For each seed: the plain loop (benchmarks/plain_loop.py: torchvision FashionMNIST + DataLoader,
+batch 64, two-conv CNN, Adam) for --plain-epochs, then the fast recipe with each schedule length
+in --fast-epochs. Clocks count training only (the per-epoch test evaluation is excluded from
+both), as wall seconds and as this process's CPU seconds; with --threads 1 the CPU clock is the
+fair one on a machine shared with other jobs. Prints one row per run, then the targets:
+
+  1. time for the fast recipe to reach the plain loop's final test accuracy, vs the plain time
+  2. time to reach 93.0%, vs the plain loop's time
+  3. the best fast accuracy
+
+    python benchmarks/bench_fast_recipe.py --seeds 0 1 2 --plain-epochs 8 --fast-epochs 2 6
+
+With --jobs N the runs go in N processes at once (wall clocks then include each other's load;
+the CPU clock does not). A fast seed with no plain run of its own is compared with the mean of
+the plain runs (--plain-seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plain_loop import run_plain_loop
+
+from cnnlab.training.recipes import get_recipe, recipe_config
+
+
+def fast_run(epochs: int, seed: int, folder: Path, threads: int = 1) -> list[dict]:
+    """One fast-recipe run; rows with cumulative wall/CPU training seconds."""
+    torch.set_num_threads(threads)
+    cfg = recipe_config("fast")
+    cfg.epochs, cfg.seed, cfg.quiet, cfg.out = epochs, seed, True, str(folder)
+    result = get_recipe("fast").train_fn(cfg)
+    rows, wall, cpu = [], 0.0, 0.0
+    for row in result.rows:
+        wall, cpu = wall + row["seconds"], cpu + row["cpu_seconds"]
+        rows.append({"epoch": row["epoch"], "wall": wall, "cpu": cpu, "acc": row["test_acc"]})
+    return rows
+
+
+def plain_run(epochs: int, seed: int, threads: int = 1) -> list[dict]:
+    torch.set_num_threads(threads)
+    return [{"epoch": r.epoch, "wall": r.train_seconds, "cpu": r.train_cpu_seconds,
+             "acc": r.test_acc} for r in run_plain_loop(epochs, seed=seed)]
+
+
+def first_reaching(runs: list[list[dict]], accuracy: float) -> dict | None:
+    """The earliest (by CPU time) epoch row of any run with test accuracy >= accuracy."""
+    hits = [row for rows in runs for row in rows if row["acc"] >= accuracy]
+    return min(hits, key=lambda r: r["cpu"]) if hits else None
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    mean = statistics.mean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{mean:.4g} +- {sd:.2g} (n={len(values)})"
+
+
+def summarize(results: list[dict]) -> dict:
+    """Per-seed target figures and their mean and standard deviation."""
+    per_seed = []
+    for res in results:
+        plain = res["plain"][-1]
+        target = first_reaching(res["fast"], plain["acc"])
+        t93 = first_reaching(res["fast"], 0.93)
+        best = max((row for rows in res["fast"] for row in rows), key=lambda r: r["acc"])
+        per_seed.append({
+            "seed": res["seed"], "plain_acc": plain["acc"], "plain_cpu": plain["cpu"],
+            "plain_wall": plain["wall"],
+            "to_plain_acc_cpu_ratio": target["cpu"] / plain["cpu"] if target else None,
+            "to_plain_acc_wall_ratio": target["wall"] / plain["wall"] if target else None,
+            "to_93_cpu_ratio": t93["cpu"] / plain["cpu"] if t93 else None,
+            "best_acc": best["acc"], "best_cpu": best["cpu"]})
+    keys = [k for k in per_seed[0] if k != "seed"]
+    return {"per_seed": per_seed, "summary": {
+        k: _spread([s[k] for s in per_seed if s[k] is not None]) for k in keys}}
+
+
+def run_all(args: argparse.Namespace) -> list[dict]:
+    """Every run of the invocation (in --jobs processes), grouped by seed."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    plain_seeds = args.plain_seeds or args.seeds
+    with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp, \
+            ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        plain = {s: pool.submit(plain_run, args.plain_epochs, s, args.threads)
+                 for s in plain_seeds}
+        fast = {(s, e): pool.submit(fast_run, e, s, Path(tmp) / f"fast-{s}-{e}", args.threads)
+                for s in args.seeds for e in args.fast_epochs}
+        plain_rows = {s: f.result() for s, f in plain.items()}
+        for s, rows in plain_rows.items():
+            print(f"plain seed {s}: {rows}", flush=True)
+        mean_plain = [{k: statistics.mean(rows[i][k] for rows in plain_rows.values())
+                       for k in rows[0]} for i, rows in enumerate(plain_rows[plain_seeds[0]])]
+        results = []
+        for s in args.seeds:
+            runs = [fast[(s, e)].result() for e in args.fast_epochs]
+            print(f"fast seed {s}: {runs}", flush=True)
+            results.append({"seed": s, "plain": plain_rows.get(s, mean_plain), "fast": runs})
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--plain-epochs", type=int, default=8)
+    parser.add_argument("--fast-epochs", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for both loops")
+    parser.add_argument("--plain-seeds", type=int, nargs="+",
+                        help="seeds of the plain loop (default: --seeds); each fast seed is "
+                        "compared with the plain runs' mean")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs at once, one process each (compare CPU seconds then)")
+    parser.add_argument("--json-out", type=Path, help="also write every row as JSON here")
+    args = parser.parse_args()
+    results = run_all(args)
+    report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+              "torch": torch.__version__, "runs": results, **summarize(results)}
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"per_seed": report["per_seed"], "summary": report["summary"]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""``cnnlab benchmark infer``: latency and throughput of a model under each inference backend."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cnnlab.cli.common import console, print_json
+
+benchmark_app = typer.Typer(help="Measure speed: `cnnlab benchmark infer MODEL`.",
+                            no_args_is_help=True)
+
+
+@benchmark_app.command("infer")
+def infer_command(
+    model: Annotated[str, typer.Argument(help="A run folder, or a model name (random weights).")],
+    batch: Annotated[int, typer.Option(min=1, help="Images per call.")] = 1,
+    backend: Annotated[list[str] | None, typer.Option(
+        help="eager, channels_last, compile or onnxruntime (repeatable; default: all).")] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed calls per backend.")] = 10,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls first.")] = 3,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Median milliseconds per batch and images/s for each backend, and the ratio to eager."""
+    import torch
+
+    from cnnlab.checkpoint import resolve_model
+    from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)  # random weights of a zoo name are the same each call (ONNX cache)
+    net, meta = resolve_model(model)
+    x = torch.randn(batch, *meta["input_size"], generator=torch.Generator().manual_seed(0))
+    rows = []
+    for name in backend or list(BACKENDS):
+        runner = load_backend(name, net, meta["input_size"])
+        seconds = statistics.median(measure_latency(runner, x, warmup, repeats))
+        rows.append({"backend": name, "default": name == DEFAULT_BACKEND,
+                     "ms_per_batch": 1e3 * seconds, "images_per_s": batch / seconds})
+    eager = next((r["ms_per_batch"] for r in rows if r["backend"] == "eager"), None)
+    for row in rows:
+        row["speedup_vs_eager"] = eager / row["ms_per_batch"] if eager else None
+    result = {"model": meta["model"], "batch": batch, "input_size": meta["input_size"],
+              "threads": torch.get_num_threads(), "repeats": repeats, "backends": rows}
+    if json_output:
+        print_json(result)
+        return
+    _print_table(result)
+
+
+def _print_table(result: dict) -> None:
+    table = Table(title=f"{result['model']}, batch {result['batch']}, "
+                        f"{result['threads']} threads (median of {result['repeats']})")
+    for column in ("backend", "ms/batch", "images/s", "vs eager"):
+        table.add_column(column, justify="left" if column == "backend" else "right")
+    for row in result["backends"]:
+        ratio = row["speedup_vs_eager"]
+        table.add_row(row["backend"] + (" (default)" if row["default"] else ""),
+                      f"{row['ms_per_batch']:.2f}", f"{row['images_per_s']:,.1f}",
+                      f"{ratio:.2f}x" if ratio else "-")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(benchmark_app, name="benchmark")

@@ -1,0 +1,114 @@
+"""Inference backends: one model, four ways to run it on the CPU (or GPU).
+
+  eager          the model as it is: NCHW float32, torch.inference_mode
+  channels_last  weights and inputs in NHWC memory order (oneDNN's preferred layout)
+  compile        torch.compile (inductor) of the channels_last model
+  onnxruntime    the model exported to ONNX (cached, checked against torch), run by ONNX Runtime
+                 with all graph optimizations (conv-BN folding, fusions) and one intra-op thread
+                 per torch thread
+
+Every backend is an ``nn.Module`` that takes N x C x H x W float32 images and returns float32
+logits on the CPU, so ``predict_images`` and the benchmark use them like the model itself.
+``DEFAULT_BACKEND`` is the one benchmarks/bench_inference.py measured fastest on a 2-core CPU
+(see benchmarks/results/inference.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from cnnlab.errors import CnnlabError
+
+BACKENDS = ("eager", "channels_last", "compile", "onnxruntime")
+DEFAULT_BACKEND = "onnxruntime"
+
+
+def ort_session(path: str | Path, threads: int | None = None):
+    """An ONNX Runtime CPU session tuned for latency: every graph optimization, sequential
+    execution, ``threads`` intra-op threads (default: torch's thread count)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: ORT warns about unused initializers
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001 - ORT raises its own exception types
+        raise CnnlabError(f"{path}: ONNX Runtime cannot load it ({str(err).splitlines()[0]})")\
+            from None
+
+
+class Backend(nn.Module):
+    """Runs a classifier one way; ``forward`` maps N x C x H x W images to N x K logits."""
+
+    def __init__(self, name: str, model: nn.Module) -> None:
+        super().__init__()
+        self.backend = name
+        self.num_classes = getattr(model, "num_classes", None)
+        self.in_channels = getattr(model, "in_channels", None)
+
+
+class TorchBackend(Backend):
+    """eager, channels_last or compile."""
+
+    def __init__(self, name: str, model: nn.Module) -> None:
+        super().__init__(name, model)
+        self.channels_last = name in ("channels_last", "compile")
+        memory = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.model = model.eval().to(memory_format=memory)
+        self.run = torch.compile(self.model) if name == "compile" else self.model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return self.run(x).float()
+
+
+class OrtBackend(Backend):
+    """ONNX Runtime on the model's cached ONNX export."""
+
+    def __init__(self, model: nn.Module, input_size: tuple[int, int, int] | list[int],
+                 onnx_path: str | Path | None = None, threads: int | None = None) -> None:
+        from cnnlab.inference.export import cached_onnx
+
+        super().__init__("onnxruntime", model)
+        self.onnx_path = Path(onnx_path) if onnx_path else cached_onnx(model, input_size)
+        self.session = ort_session(self.onnx_path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        array = x.detach().to("cpu", torch.float32).contiguous().numpy()
+        return torch.from_numpy(self.session.run(None, {self.input_name: array})[0])
+
+
+def load_backend(name: str, model: nn.Module,
+                 input_size: tuple[int, int, int] | list[int]) -> Backend:
+    """Wrap ``model`` (eval mode, CPU) in backend ``name``; ``input_size`` is C x H x W."""
+    if name not in BACKENDS:
+        raise CnnlabError(f"unknown backend {name!r}: choose from {', '.join(BACKENDS)}")
+    if name == "onnxruntime":
+        return OrtBackend(model.eval().cpu(), input_size)
+    return TorchBackend(name, model)
+
+
+def measure_latency(backend: nn.Module, x: torch.Tensor, warmup: int = 3,
+                    repeats: int = 10) -> list[float]:
+    """Seconds per call of ``backend(x)``, ``repeats`` times after ``warmup`` untimed calls
+    (compile and ONNX Runtime do their one-time work in the first calls)."""
+    import time
+
+    for _ in range(warmup):
+        backend(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        backend(x)
+        times.append(time.perf_counter() - start)
+    return times

@@ -1,0 +1,29 @@
+"""Inference tests share one ONNX cache folder, so each model is exported once per worker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from cnnlab.models import get_model
+
+
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory):
+    """Point $XDG_CACHE_HOME (and so the ONNX cache) at a temp folder for the session."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield os.environ["XDG_CACHE_HOME"]
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
+def seeded_model(name: str) -> torch.nn.Module:
+    """``get_model(name)`` with the weights of seed 0: the same weights that
+    `cnnlab benchmark infer NAME` uses, so the CLI tests hit the cached export."""
+    torch.manual_seed(0)
+    return get_model(name).eval()
