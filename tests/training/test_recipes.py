@@ -104,3 +104,20 @@ def test_resnet_cifar_recipe_runs_in_iterations(tmp_path, capsys):
     config = json.loads((out / "config.json").read_text())
     assert config["max_steps"] == 7 and meta["dataset"] == "cifar10"
     assert float(rows[-1].split(",")[1]) == pytest.approx(0.1 * 0.01)  # past both milestones
+
+
+def test_bad_image_stops_the_run_or_is_skipped_and_reported(tmp_path, capsys):
+    root = write_image_folder(tmp_path / "tree", ["a", "b"], {"train": 3, "val": 1},
+                              size=(20, 20))
+    (root / "train" / "b" / "zz-broken.png").write_bytes(b"\x89PNG\r\n broken")
+    args = ["train", "--model", "smallcnn", "--dataset", "imagefolder", "--data-dir", str(root),
+            "--epochs", "1", "--batch-size", "7", "--quiet", "--set", "image_size=16"]
+    assert main([*args, "--out", str(tmp_path / "stop")]) == 1
+    assert "zz-broken.png" in capsys.readouterr().err
+    assert main([*args, "--out", str(tmp_path / "skip"), "--set", "skip_bad_files=true",
+                 "--set", "tensorboard=true"]) == 0
+    rows = (tmp_path / "skip" / "metrics.csv").read_text().splitlines()
+    assert rows[0].endswith("skipped_files") and rows[1].endswith(",1")
+    assert (tmp_path / "skip" / "skipped_files.txt").read_text().strip().endswith(
+        "zz-broken.png")
+    assert list((tmp_path / "skip" / "tensorboard").glob("events.out.tfevents.*"))

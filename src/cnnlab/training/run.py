@@ -52,10 +52,12 @@ class Run:
     """Model, optimizer, schedule, EMA, data and counters of one process of a run."""
 
     def __init__(self, cfg: TrainConfig, ctx: dist_.DistContext, out: Path) -> None:
+        from cnnlab.training.trainer import seed_everything
+
         self.cfg, self.ctx, self.out = cfg, ctx, out
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+        seed_everything(cfg.seed)  # the same initial weights on every rank
         self.train_set, self.val_set, self.test_set = _load_data(cfg)
         self.batches = TrainBatches(
             self.train_set, cfg.batch_size, _augment_names(cfg), seed=cfg.seed,
