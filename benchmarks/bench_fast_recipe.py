@@ -24,6 +24,7 @@ import json
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -87,28 +88,50 @@ def summarize(results: list[dict]) -> dict:
         k: _spread([s[k] for s in per_seed if s[k] is not None]) for k in keys}}
 
 
+def run_one(spec: str, threads: int) -> list[dict]:
+    """Run ``plain:SEED:EPOCHS`` or ``fast:SEED:EPOCHS`` in this process."""
+    kind, seed, epochs = spec.split(":")
+    if kind == "plain":
+        return plain_run(int(epochs), int(seed), threads)
+    with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
+        return fast_run(int(epochs), int(seed), Path(tmp) / "run", threads)
+
+
 def run_all(args: argparse.Namespace) -> list[dict]:
-    """Every run of the invocation (in --jobs processes), grouped by seed."""
-    from concurrent.futures import ProcessPoolExecutor
+    """Every run of the invocation, each in its own process (--jobs at once), grouped by seed.
+
+    Each process starts its own session: a Linux scheduler with autogroups then gives it the
+    share of any other job on the machine instead of splitting one share between our runs.
+    """
+    import subprocess
 
     plain_seeds = args.plain_seeds or args.seeds
-    with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp, \
-            ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        plain = {s: pool.submit(plain_run, args.plain_epochs, s, args.threads)
-                 for s in plain_seeds}
-        fast = {(s, e): pool.submit(fast_run, e, s, Path(tmp) / f"fast-{s}-{e}", args.threads)
-                for s in args.seeds for e in args.fast_epochs}
-        plain_rows = {s: f.result() for s, f in plain.items()}
-        for s, rows in plain_rows.items():
-            print(f"plain seed {s}: {rows}", flush=True)
-        mean_plain = [{k: statistics.mean(rows[i][k] for rows in plain_rows.values())
-                       for k in rows[0]} for i, rows in enumerate(plain_rows[plain_seeds[0]])]
-        results = []
-        for s in args.seeds:
-            runs = [fast[(s, e)].result() for e in args.fast_epochs]
-            print(f"fast seed {s}: {runs}", flush=True)
-            results.append({"seed": s, "plain": plain_rows.get(s, mean_plain), "fast": runs})
-    return results
+    specs = [f"plain:{s}:{args.plain_epochs}" for s in plain_seeds]
+    specs += [f"fast:{s}:{e}" for s in args.seeds for e in args.fast_epochs]
+    done: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
+        pending, running = list(specs), {}
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                spec = pending.pop(0)
+                out = Path(tmp) / f"{spec.replace(':', '-')}.json"
+                command = [sys.executable, __file__, "--one", spec, "--threads",
+                           str(args.threads), "--json-out", str(out)]
+                running[spec] = (subprocess.Popen(command, start_new_session=True), out)
+            for spec, (process, out) in list(running.items()):
+                if process.poll() is not None:
+                    if process.returncode != 0:
+                        raise SystemExit(f"run {spec} failed with status {process.returncode}")
+                    done[spec] = json.loads(out.read_text(encoding="utf-8"))
+                    print(f"{spec}: {done[spec]}", flush=True)
+                    del running[spec]
+            time.sleep(2)
+    plain_rows = {s: done[f"plain:{s}:{args.plain_epochs}"] for s in plain_seeds}
+    first = plain_rows[plain_seeds[0]]
+    mean_plain = [{k: statistics.mean(rows[i][k] for rows in plain_rows.values()) for k in row}
+                  for i, row in enumerate(first)]
+    return [{"seed": s, "plain": plain_rows.get(s, mean_plain),
+             "fast": [done[f"fast:{s}:{e}"] for e in args.fast_epochs]} for s in args.seeds]
 
 
 def main() -> None:
@@ -123,7 +146,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs at once, one process each (compare CPU seconds then)")
     parser.add_argument("--json-out", type=Path, help="also write every row as JSON here")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run, rows to --json-out
     args = parser.parse_args()
+    if args.one:
+        args.json_out.write_text(json.dumps(run_one(args.one, args.threads)), encoding="utf-8")
+        return
     results = run_all(args)
     report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
               "torch": torch.__version__, "runs": results, **summarize(results)}

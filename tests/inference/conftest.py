@@ -12,9 +12,12 @@ from cnnlab.models import get_model
 
 @pytest.fixture(scope="session", autouse=True)
 def onnx_cache(tmp_path_factory):
-    """Point $XDG_CACHE_HOME (and so the ONNX cache) at a temp folder for the session."""
+    """Point $XDG_CACHE_HOME (and so the ONNX cache) at a temp folder for the session; under
+    pytest-xdist the workers share it (writes are atomic, so two exports of one key are safe)."""
     old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ["XDG_CACHE_HOME"] = str(shared / "cnnlab-test-cache")
     yield os.environ["XDG_CACHE_HOME"]
     if old is None:
         os.environ.pop("XDG_CACHE_HOME", None)

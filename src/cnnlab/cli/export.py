@@ -21,8 +21,11 @@ def export_command(
 
     The export is cached in ~/.cache/cnnlab/onnx by a hash of the weights; OUT is a copy.
     """
+    from cnnlab.errors import CnnlabError
     from cnnlab.inference.export import TOLERANCE, cached_onnx, copy_atomically
 
+    if onnx.is_dir():
+        raise CnnlabError(f"--onnx {onnx}: is a folder; give the .onnx file name to write")
     net, meta = resolve_model(model, weights=weights)
     path = copy_atomically(cached_onnx(net, meta["input_size"]), onnx)
     summary = {"onnx": str(path), "model": meta["model"], "input_size": meta["input_size"],

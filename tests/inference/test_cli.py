@@ -1,0 +1,72 @@
+"""`cnnlab export`, `cnnlab benchmark infer` and `cnnlab predict --backend` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from PIL import Image
+from tests.inference.conftest import seeded_model
+
+from cnnlab.checkpoint import save_checkpoint
+from cnnlab.cli import main
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A run folder holding smallcnn with the seed-0 weights (its export is cached)."""
+    out = tmp_path_factory.mktemp("run")
+    model = seeded_model("smallcnn")
+    save_checkpoint(out, model, {
+        "model": "smallcnn", "model_args": {"num_classes": 10, "in_channels": 1},
+        "dataset": "fashion-mnist", "classes": [f"c{i}" for i in range(10)],
+        "input_size": [1, 28, 28], "normalization": {"mean": [0.286], "std": [0.353]}})
+    return out
+
+
+def test_export_writes_a_valid_onnx(run_dir, tmp_path, capsys):
+    target = tmp_path / "model.onnx"
+    assert main(["export", str(run_dir), "--onnx", str(target), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["onnx"] == str(target) and summary["bytes"] == target.stat().st_size
+    onnx.checker.check_model(str(target))
+    graph = onnx.load(str(target)).graph
+    assert [i.name for i in graph.input] == ["images"]
+    assert graph.input[0].type.tensor_type.shape.dim[0].dim_param  # dynamic batch
+
+
+def test_export_into_a_folder_is_an_error(run_dir, tmp_path, capsys):
+    assert main(["export", str(run_dir), "--onnx", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_benchmark_infer_json(capsys):
+    assert main(["benchmark", "infer", "smallcnn", "--batch", "2", "--backend", "eager",
+                 "--backend", "onnxruntime", "--repeats", "2", "--warmup", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "smallcnn" and result["batch"] == 2
+    rows = {r["backend"]: r for r in result["backends"]}
+    assert set(rows) == {"eager", "onnxruntime"} and rows["eager"]["speedup_vs_eager"] == 1.0
+    for row in rows.values():
+        assert row["ms_per_batch"] > 0
+        assert row["images_per_s"] == pytest.approx(2e3 / row["ms_per_batch"])
+
+
+def test_benchmark_unknown_backend(capsys):
+    assert main(["benchmark", "infer", "smallcnn", "--backend", "tensorrt"]) == 1
+    assert "unknown backend 'tensorrt'" in capsys.readouterr().err
+
+
+def test_predict_backends_agree(run_dir, tmp_path, capsys):
+    image = np.random.default_rng(0).integers(0, 255, (28, 28), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "x.png")
+    tops = {}
+    for backend in ("eager", "onnxruntime"):
+        assert main(["predict", str(run_dir), str(tmp_path / "x.png"), "--json",
+                     "--backend", backend]) == 0
+        tops[backend] = json.loads(capsys.readouterr().out)[0]["top"]
+    assert [t["index"] for t in tops["eager"]] == [t["index"] for t in tops["onnxruntime"]]
+    np.testing.assert_allclose([t["probability"] for t in tops["eager"]],
+                               [t["probability"] for t in tops["onnxruntime"]], atol=1e-5)
