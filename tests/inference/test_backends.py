@@ -21,7 +21,8 @@ def smallcnn_and_batch():
     return model, x, expected
 
 
-@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("name", [pytest.param(b, marks=pytest.mark.slow) if b == "compile" else b
+                                  for b in BACKENDS])
 def test_backend_matches_eager(name, smallcnn_and_batch):
     model, x, expected = smallcnn_and_batch
     backend = load_backend(name, seeded_model("smallcnn"), model_info("smallcnn").input_size)
