@@ -84,30 +84,62 @@ def too_small_error(model: nn.Module, x: torch.Tensor) -> CnnlabError:
                        f"{smallest}x{smallest}")
 
 
-def minimum_input_size(model: nn.Module, limit: int = 2048) -> int:
-    """Smallest square side the model's forward_features accepts (found on fake tensors)."""
-    from torch._subclasses.fake_tensor import FakeTensorMode
+class _Features(nn.Module):
+    """Wraps a model so that ``functional_call`` runs its forward_features."""
 
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_features(x)
+
+
+def _native_side(model: nn.Module) -> int:
+    from cnnlab.models.registry import _INFO
+
+    info = _INFO.get(getattr(model, "registry_name", ""))
+    return info.input_size[-1] if info else 224
+
+
+def minimum_input_size(model: nn.Module, limit: int = 4096) -> int:
+    """Smallest square side (pixels) the model's forward_features accepts.
+
+    Probed on the meta device: the weights are swapped for meta tensors with
+    ``torch.func.functional_call``, so no arithmetic runs and no memory is used. The result is
+    cached on the model.
+    """
+    cached = getattr(model, "_minimum_input_size", None)
+    if cached is not None:
+        return cached
+    from torch.func import functional_call
+
+    wrapper = _Features(model)
+    state = {k: torch.empty_like(v, device="meta")
+             for k, v in wrapper.state_dict(keep_vars=True).items()}
     channels = getattr(model, "in_channels", 3)
     was_training = model.training
     model.eval()
 
     def fits(side: int) -> bool:
-        with FakeTensorMode(allow_non_fake_inputs=True) as mode, torch.no_grad():
-            x = mode.from_tensor(torch.empty(1, channels, side, side))
-            try:
-                model.forward_features(x)
-            except RuntimeError:
-                return False
-            return True
+        x = torch.empty(1, channels, side, side, device="meta")
+        try:
+            functional_call(wrapper, state, (x,))
+        except RuntimeError:
+            return False
+        return True
 
-    low, high = 1, limit
     try:
-        if not fits(high):
-            return limit
+        high = _native_side(model)
+        while not fits(high):
+            if high >= limit:
+                raise CnnlabError(f"no square input up to {limit}x{limit} fits the model")
+            high = min(limit, 2 * high)
+        low = 1
         while low < high:  # the smallest side that fits; sizes above it fit too
             mid = (low + high) // 2
             low, high = (low, mid) if fits(mid) else (mid + 1, high)
     finally:
         model.train(was_training)
+    model._minimum_input_size = low
     return low
