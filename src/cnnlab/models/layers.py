@@ -77,6 +77,7 @@ def imagenet_to_half_normalization(x: torch.Tensor) -> torch.Tensor:
     Google's GoogLeNet / Inception-v3 weights in torchvision expect the latter; torchvision's
     ``transform_input=True`` does this inside the model.
     """
-    mean = x.new_tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-    std = x.new_tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-    return (x * std + mean - 0.5) / 0.5
+    # Per channel with Python-float constants, the same arithmetic as torchvision's, so that
+    # outputs match it bit for bit (a deep net amplifies rounding differences of the input).
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    return torch.cat([x[:, c:c + 1] * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5 for c in range(3)], 1)

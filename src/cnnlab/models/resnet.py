@@ -211,14 +211,18 @@ def _register_resnet(name: str, full_name: str, paper: Paper, variant: str,
     info = ModelInfo(name=name, full_name=full_name, paper=paper, family="resnet",
                      variant=variant, reported=reported, torchvision=name, deviations=_V15)
 
-    def builder(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-        return ResNet(num_classes=num_classes, in_channels=in_channels, **build)
+    def builder(num_classes: int = 1000, in_channels: int = 3,
+                layers: list[int] | None = None) -> ResNet:
+        options = {**build, "layers": layers or build["layers"]}
+        return ResNet(num_classes=num_classes, in_channels=in_channels, **options)
 
-    builder.__doc__ = f"{full_name} ({variant}); torchvision-compatible state dict."
+    builder.__doc__ = (f"{full_name} ({variant}); torchvision-compatible state dict. "
+                       f"``layers`` overrides the blocks per stage (tiny test variants).")
     register_model(info)(builder)
 
 
-# paper_*_error: He et al. Table 3 (ImageNet val, 10-crop; ResNet-34 with option B); Xie et al. Table 3 (224 single crop).
+# paper_*_error: He et al. Table 3 (ImageNet val, 10-crop; ResNet-34 with option B shortcuts);
+# Xie et al. Table 3 (224 single crop).
 for _name, _block, _layers, _paper_err, _tv in (
     ("resnet18", BasicBlock, [2, 2, 2, 2], None, (69.758, 89.078)),
     ("resnet34", BasicBlock, [3, 4, 6, 3], (24.52, 7.46), (73.314, 91.42)),
@@ -253,16 +257,19 @@ def _register_se(name: str, full_name: str, variant: str, reported: dict[str, fl
     info = ModelInfo(name=name, full_name=full_name, paper=_HU, family="resnet",
                      variant=variant, reported=reported, timm=timm_name, deviations=_SE_CAFFE)
 
-    def builder(num_classes: int = 1000, in_channels: int = 3, caffe: bool = True) -> ResNet:
+    def builder(num_classes: int = 1000, in_channels: int = 3, caffe: bool = True,
+                layers: list[int] | None = None) -> ResNet:
         block_args = {**build.get("block_args", {}), "attn": "se"}
         if caffe_stride_in_1x1:
             block_args["stride_in_1x1"] = caffe
         options = {k: v for k, v in build.items() if k != "block_args"}
+        options["layers"] = layers or build["layers"]
         return ResNet(num_classes=num_classes, in_channels=in_channels, block_args=block_args,
                       caffe_pool=caffe, **options)
 
     builder.__doc__ = (f"{full_name} ({variant}). caffe=True: loads timm's {timm_name}; "
-                       f"caffe=False: loads timm's {timm_name.removeprefix('legacy_')}.")
+                       f"caffe=False: loads timm's {timm_name.removeprefix('legacy_')}. "
+                       f"``layers`` overrides the blocks per stage (tiny test variants).")
     register_model(info)(builder)
 
 
