@@ -1,7 +1,19 @@
 """The model zoo. Importing this package registers every family in the registry."""
 
-from cnnlab.models import small  # noqa: F401  (registers smallcnn)
-from cnnlab.models import alexnet, nin, vgg, vgg_chatfield, zfnet  # noqa: F401
+from cnnlab.models import (  # noqa: F401  (importing a family registers its models)
+    alexnet,
+    fast,
+    googlenet,
+    inception_resnet,
+    inception_v3,
+    nin,
+    resnet,
+    resnet_cifar,
+    small,
+    vgg,
+    vgg_chatfield,
+    zfnet,
+)
 from cnnlab.models.base import Classifier, minimum_input_size
 from cnnlab.models.registry import (
     ModelInfo,
@@ -11,6 +23,7 @@ from cnnlab.models.registry import (
     model_info,
     register_model,
 )
+from cnnlab.models.weights import load_timm_weights, load_torchvision_weights
 
 __all__ = [
     "Classifier",
@@ -18,6 +31,8 @@ __all__ = [
     "Paper",
     "get_model",
     "list_models",
+    "load_timm_weights",
+    "load_torchvision_weights",
     "minimum_input_size",
     "model_info",
     "register_model",
