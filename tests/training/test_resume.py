@@ -28,7 +28,7 @@ def run_args(data, out):
 
 def cli(args, **env):
     return subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=300, check=False)
+                          text=True, env={**os.environ, **env}, timeout=600, check=False)
 
 
 def metrics(run):
