@@ -16,6 +16,7 @@ import argparse
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -132,7 +133,8 @@ def main() -> None:
     header = (f"{args.model} at 224x224, {args.threads} threads, median of {args.repeats}; "
               f"{_machine()}; torch {torch.__version__}, torchvision {torchvision.__version__}, "
               f"captum {captum.__version__}")
-    lines = [header, "",
+    command = "`.venv/bin/python benchmarks/bench_viz.py " + " ".join(sys.argv[1:]) + "`"
+    lines = [header, "", f"Command: {command}", "",
              "| picture | ours (s) | ours + PNG (s) | Captum direct (s) | ours / Captum |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for name, t_ours, t_png, t_peer in rows:

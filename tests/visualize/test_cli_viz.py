@@ -119,3 +119,17 @@ def test_errors_are_one_line(argv, message, photo, tmp_path, capsys):
     assert main(["viz", *argv, "--out", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_googlenet_inception_layer_and_functional_relus(photo, tmp_path, capsys):
+    model = ["googlenet", "--size", "64"]
+    maps = _run_json(capsys, ["viz", "activations", *model, str(photo), "--layer", "inception4a",
+                              "--top", "3", "--out", str(tmp_path / "a.png")])
+    assert maps["output_shape"] == [512, 4, 4]
+    guided = _run_json(capsys, ["viz", "guided-backprop", *model, str(photo), "--target", "3",
+                                "--out", str(tmp_path / "g.png")])
+    saliency = _run_json(capsys, ["viz", "saliency", *model, str(photo), "--target", "3",
+                                  "--out", str(tmp_path / "s.png")])
+    # GoogLeNet calls F.relu: guided backprop must still differ from the plain gradient.
+    assert not np.allclose(np.load(tmp_path / "g.npy"), np.load(tmp_path / "s.npy"))
+    assert guided["target"]["class"] == saliency["target"]["class"] == 3

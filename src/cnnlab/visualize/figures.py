@@ -73,7 +73,7 @@ def save_grid(tiles: Sequence[np.ndarray], path: str | Path, titles: Sequence[st
     width = cols * tile_inches + 0.2
     title = textwrap.fill(title, width=max(24, int(width * 13)))
     height = rows * (tile_inches + extra) + (0.1 + 0.2 * (title.count("\n") + 1) if title else 0.1)
-    fig, axes = plt.subplots(rows, cols, squeeze=False, dpi=100,
+    fig, axes = plt.subplots(rows, cols, squeeze=False, dpi=100, layout="constrained",
                              figsize=(width, height))
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -84,8 +84,6 @@ def save_grid(tiles: Sequence[np.ndarray], path: str | Path, titles: Sequence[st
             ax.set_title(titles[i], fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
-    top = 1 - (0.05 + 0.2 * (title.count("\n") + 1)) / height if title else 1
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, top))
     return save_figure(fig, path)
 
 
@@ -119,10 +117,13 @@ def save_heatmap(image: np.ndarray, heat: np.ndarray, path: str | Path, title: s
     for ax, label in zip(axes, ("input", "map", "overlay"), strict=True):
         ax.set_title(label, fontsize=8)
         ax.axis("off")
-    for (top, left, bottom, right), colour in boxes:
+    for i, ((top, left, bottom, right), colour) in enumerate(boxes):
+        # Later boxes thinner and dashed, so a box drawn over an equal one stays visible.
+        style = {"linewidth": 2.5, "linestyle": "-"} if i == 0 else {"linewidth": 1.2,
+                                                                        "linestyle": "--"}
         for ax in (axes[0], axes[2]):
             ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
-                                   fill=False, edgecolor=colour, linewidth=1.5))
+                                   fill=False, edgecolor=colour, **style))
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.92 if title else 1))
