@@ -97,6 +97,24 @@ def run_one(spec: str, threads: int) -> list[dict]:
         return fast_run(int(epochs), int(seed), Path(tmp) / "run", threads)
 
 
+def group_runs(done: dict[str, list[dict]], args: argparse.Namespace) -> list[dict]:
+    """Rows of every run (keyed ``kind:seed:epochs``) grouped by fast seed; a seed without a
+    plain run of its own is compared with the mean of the plain runs."""
+    plain_seeds = args.plain_seeds or args.seeds
+    plain_rows = {s: done[f"plain:{s}:{args.plain_epochs}"] for s in plain_seeds}
+    first = plain_rows[plain_seeds[0]]
+    mean_plain = [{k: statistics.mean(rows[i][k] for rows in plain_rows.values()) for k in row}
+                  for i, row in enumerate(first)]
+    return [{"seed": s, "plain": plain_rows.get(s, mean_plain),
+             "fast": [done[f"fast:{s}:{e}"] for e in args.fast_epochs]} for s in args.seeds]
+
+
+def load_runs(folder: Path) -> dict[str, list[dict]]:
+    """Runs saved by ``--one KIND:SEED:EPOCHS --json-out FOLDER/KIND-SEED-EPOCHS.json``."""
+    return {path.stem.replace("-", ":"): json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*-*-*.json"))}
+
+
 def run_all(args: argparse.Namespace) -> list[dict]:
     """Every run of the invocation, each in its own process (--jobs at once), grouped by seed.
 
@@ -105,8 +123,7 @@ def run_all(args: argparse.Namespace) -> list[dict]:
     """
     import subprocess
 
-    plain_seeds = args.plain_seeds or args.seeds
-    specs = [f"plain:{s}:{args.plain_epochs}" for s in plain_seeds]
+    specs = [f"plain:{s}:{args.plain_epochs}" for s in args.plain_seeds or args.seeds]
     specs += [f"fast:{s}:{e}" for s in args.seeds for e in args.fast_epochs]
     done: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
@@ -126,12 +143,7 @@ def run_all(args: argparse.Namespace) -> list[dict]:
                     print(f"{spec}: {done[spec]}", flush=True)
                     del running[spec]
             time.sleep(2)
-    plain_rows = {s: done[f"plain:{s}:{args.plain_epochs}"] for s in plain_seeds}
-    first = plain_rows[plain_seeds[0]]
-    mean_plain = [{k: statistics.mean(rows[i][k] for rows in plain_rows.values()) for k in row}
-                  for i, row in enumerate(first)]
-    return [{"seed": s, "plain": plain_rows.get(s, mean_plain),
-             "fast": [done[f"fast:{s}:{e}"] for e in args.fast_epochs]} for s in args.seeds]
+    return group_runs(done, args)
 
 
 def main() -> None:
@@ -146,12 +158,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs at once, one process each (compare CPU seconds then)")
     parser.add_argument("--json-out", type=Path, help="also write every row as JSON here")
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one run, rows to --json-out
+    parser.add_argument("--one", metavar="KIND:SEED:EPOCHS",
+                        help="run only plain:S:E or fast:S:E, rows to --json-out")
+    parser.add_argument("--load", type=Path, metavar="DIR",
+                        help="summarize runs saved by --one in DIR/KIND-SEED-EPOCHS.json")
     args = parser.parse_args()
     if args.one:
         args.json_out.write_text(json.dumps(run_one(args.one, args.threads)), encoding="utf-8")
         return
-    results = run_all(args)
+    results = group_runs(load_runs(args.load), args) if args.load else run_all(args)
     report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
               "torch": torch.__version__, "runs": results, **summarize(results)}
     if args.json_out:
