@@ -57,7 +57,12 @@ def setup(device_name: str) -> DistContext:
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # A restarted attempt can find the dead attempt's addresses in torchrun's store and
+        # fail to connect (gloo "Connection refused"); a key prefix per attempt keeps them apart.
+        store, _, _ = next(dist.rendezvous("env://", rank=rank, world_size=world))
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                                store=dist.PrefixStore(f"cnnlab-attempt-{restart}", store),
+                                rank=rank, world_size=world)
     return DistContext(rank, world, local_rank, device, restart)
 
 
