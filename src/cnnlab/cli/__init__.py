@@ -15,7 +15,7 @@ import typer
 
 from cnnlab.errors import CnnlabError
 
-COMMAND_MODULES = ["train", "evaluate", "predict", "models", "samples", "kernels", "filter", "trace", "shape", "viz", "ensemble"]
+COMMAND_MODULES = ["train", "evaluate", "predict", "models", "samples", "kernels", "filter", "trace", "shape", "viz", "profile", "tables", "ensemble", "export", "benchmark"]
 
 app = typer.Typer(
     name="cnnlab",

@@ -20,10 +20,15 @@ def predict_command(
     invert: Annotated[str, typer.Option(help="auto, yes or no: invert gray levels "
                                         "(auto: light-background photos, Fashion-MNIST)")]
     = "auto",
+    backend: Annotated[str, typer.Option(help="eager, channels_last, compile or onnxruntime "
+                                         "(exported once, cached).")] = "eager",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Print the top classes with probabilities for each IMAGE."""
+    from cnnlab.inference.backends import load_backend
+
     net, meta = resolve_model(model, weights=weights)
+    net = load_backend(backend, net, meta["input_size"])
     results = predict_images(net, meta, images, top=top, invert=invert)
     if json_output:
         print_json([r.to_dict() for r in results])
