@@ -122,6 +122,16 @@ def layer_output(model: nn.Module, name: str, x: torch.Tensor) -> torch.Tensor:
     raise CnnlabError(f"layer {name!r} is not used in the forward pass")
 
 
+def _shape_pass(model: nn.Module, input_size: tuple[int, int, int],
+                run: object = None) -> None:
+    """Run ``run`` (default: the model) on one zero image, for the hooks to see shapes.
+
+    A real pass, not fake tensors: FakeTensorMode's first use costs more than a forward.
+    """
+    with torch.no_grad():
+        (run or model)(torch.zeros(1, *input_size))  # type: ignore[operator]
+
+
 def describe_layers(model: nn.Module, input_size: tuple[int, int, int]) -> list[LayerInfo]:
     """Every named layer with its output shape for one input of ``input_size`` (C, H, W)."""
     shapes: dict[str, tuple[int, ...]] = {}
@@ -136,8 +146,7 @@ def describe_layers(model: nn.Module, input_size: tuple[int, int, int]) -> list[
 
         handles.append(module.register_forward_hook(hook))
     try:
-        with torch.no_grad():
-            model(torch.zeros(1, *input_size))
+        _shape_pass(model, input_size)
     finally:
         for handle in handles:
             handle.remove()
@@ -161,10 +170,8 @@ def last_spatial_layer(model: nn.Module, input_size: tuple[int, int, int]) -> st
                 order.append(name)
 
         handles.append(module.register_forward_hook(hook))
-    run = getattr(model, "forward_features", model)
     try:
-        with torch.no_grad():
-            run(torch.zeros(1, *input_size))
+        _shape_pass(model, input_size, getattr(model, "forward_features", None))
     finally:
         for handle in handles:
             handle.remove()
