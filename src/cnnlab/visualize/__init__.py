@@ -1,0 +1,13 @@
+"""Pictures of what a network learned; ``cnnlab viz`` is a thin layer over these modules.
+
+  layers           typeable layer names, hooks, the default Grad-CAM layer
+  filters          a conv layer's kernels as a grid
+  activations      top-k feature maps of a layer for one image
+  receptive_field  theoretical (cnnlab.analysis) and effective (gradient) receptive fields
+  top_patches      the dataset patches that excite a channel most (Zeiler & Fergus)
+  occlusion        probability drop under a sliding gray square (Captum's Occlusion)
+  attribution      saliency, guided backprop, deconvnet, Grad-CAM, Grad-CAM++
+  guided           the ReLU backward rules of guided backprop and the deconvnet
+  mistakes         confusion matrix and misclassified test images of a run
+  inputs, figures  loading models / images, and the matplotlib drawing they share
+"""
