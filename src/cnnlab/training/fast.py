@@ -1,6 +1,7 @@
 """The ``fast`` recipe: time-to-accuracy on Fashion-MNIST, after airbench's design.
 
-What makes it fast (each measured in benchmarks/results/fast.md or cited):
+What makes it fast (airbench's ideas; of these only the translation and the peak lr were tried
+both ways here, see TRANSLATE; the end-to-end figures are in benchmarks/results/fast.md):
 - The whole split lives on the device as normalized float32; a batch is one index operation and
   augmentation is a few batched tensor operations per epoch (no per-sample Python).
 - FastNet (cnnlab.models.fast): a patchify stem, pooling before BN, channels_last.
