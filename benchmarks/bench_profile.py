@@ -125,14 +125,14 @@ def report(results: list[dict], title: str) -> None:
 
 def per_model(results: list[dict]) -> None:
     ok = [r for r in results if "error" not in r]
-    print("\nMACs per model (millions), each tool / cnnlab where it differs by more than 0.1%:\n")
+    print("\nMACs per model (millions), each tool / cnnlab ('=' when exactly equal):\n")
     print("| model | cnnlab MACs (M) | " + " | ".join(r["tool"] for r in ok[1:]) + " |")
     print("|---|---:|" + "---:|" * (len(ok) - 1))
     for i, row in enumerate(ok[0]["rows"]):
         cells = []
         for r in ok[1:]:
             ratio = r["rows"][i]["macs"] / row["macs"]
-            cells.append("=" if abs(ratio - 1) <= 1e-3 else f"{ratio:.4f}")
+            cells.append("=" if r["rows"][i]["macs"] == row["macs"] else f"{ratio:.5f}")
         print(f"| {row['model']} | {row['macs'] / 1e6:,.1f} | " + " | ".join(cells) + " |")
 
 
