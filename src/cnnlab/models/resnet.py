@@ -197,8 +197,9 @@ _HU = Paper("Jie Hu, Li Shen, Samuel Albanie, Gang Sun, Enhua Wu", 2017,
             "Squeeze-and-Excitation Networks", "https://arxiv.org/abs/1709.01507")
 _V15 = ("ResNet v1.5 as torchvision: stride 2 on the bottleneck's 3x3 conv (the paper: on the "
         "first 1x1); adaptive global average pool.")
-_SE_CAFFE = ("Hu et al.'s released Caffe layout by default; caffe=False gives timm's ResNet v1.5 "
-             "re-implementation (padded stem pool, stride on the 3x3).")
+_SE_CAFFE = ("Hu et al.'s released Caffe layout by default (unpadded ceil-mode stem pool; "
+             "SE-ResNets stride on the first 1x1); caffe=False gives timm's re-implementation "
+             "(padded stem pool, stride on the 3x3).")
 
 
 def _torchvision_acc(top1: float, top5: float) -> dict[str, float]:
