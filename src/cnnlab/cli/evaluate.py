@@ -28,7 +28,15 @@ def parse_scales(text: str | None) -> list[int]:
 
 
 def evaluate_command(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `cnnlab train`.")],
+    run_dir: Annotated[Path, typer.Argument(
+        help="A run folder written by `cnnlab train`, or a model name with --weights.")],
+    weights: Annotated[str | None, typer.Option(
+        help="Weights file for a model name (e.g. torchvision's .pth).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="Dataset for a model name (default: its native one).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Folder for confusion.png and evaluation.json (default: the run folder, or "
+        "./evaluation-MODEL for a model name).")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N test images.")] = None,
     crops: Annotated[str, typer.Option(help="center, 10crop or multiscale.")] = "center",
@@ -41,9 +49,12 @@ def evaluate_command(
 ) -> None:
     """Top-1/top-5 error on the test split, per-class accuracy, confusion.png in RUN_DIR."""
     spec = ViewSpec(crops, size, resize, parse_scales(scales))
-    report = evaluate_run(run_dir, data_dir=data_dir, limit=limit, spec=spec, workers=workers)
-    figure = plot_confusion(report.confusion, report.classes, run_dir / "confusion.png")
-    write_json(run_dir / "evaluation.json", report.to_dict())
+    report = evaluate_run(run_dir, data_dir=data_dir, limit=limit, spec=spec, workers=workers,
+                          weights=weights, dataset=dataset)
+    if out is None:
+        out = run_dir if run_dir.is_dir() else Path(f"evaluation-{run_dir.name}")
+    figure = plot_confusion(report.confusion, report.classes, out / "confusion.png")
+    write_json(out / "evaluation.json", report.to_dict())
     if json_output:
         print_json({**report.to_dict(), "confusion_png": str(figure)})
         return

@@ -41,6 +41,8 @@ def build_config(recipe: str, config: str | None, sets: list[str],
 
 def train_command(
     model: Annotated[str | None, typer.Option(help="Registry name (`cnnlab models`).")] = None,
+    weights: Annotated[str | None, typer.Option(
+        help="Initial weights (.pth/.safetensors, e.g. torchvision's) to fine-tune.")] = None,
     recipe: Annotated[str, typer.Option(help="Named recipe (`cnnlab train --list-recipes`).")]
     = "fashion-mnist",
     config: Annotated[str | None, typer.Option(help="YAML file of config overrides.")] = None,
@@ -75,7 +77,8 @@ def train_command(
         for name in recipes.list_recipes():
             print(f"{name:20s} {recipes.get_recipe(name).description}")
         return
-    flags = {"model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+    flags = {"model": model, "weights": weights, "epochs": epochs, "batch_size": batch_size,
+             "lr": lr, "seed": seed,
              "device": device, "out": out, "dataset": dataset, "data_dir": data_dir,
              "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
              "quiet": quiet or None}

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from cnnlab.checkpoint import load_checkpoint
+from cnnlab.checkpoint import resolve_model
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
@@ -42,17 +42,20 @@ class EvalReport:
 def run_predictions(run_dir: str | Path, split: str = "test", *,
                     data_dir: str | Path | None = None, spec: ViewSpec | None = None,
                     batch_size: int = 250, limit: int | None = None,
-                    indices: torch.Tensor | None = None,
-                    workers: int = 0) -> tuple[Predictions, dict[str, Any]]:
+                    indices: torch.Tensor | None = None, workers: int = 0,
+                    weights: str | Path | None = None,
+                    dataset: str | None = None) -> tuple[Predictions, dict[str, Any]]:
     """Load a run's checkpoint and predict a split of its dataset; returns (predictions, meta).
 
-    ``split`` is "test", or "holdout": the training images the run held out (config holdout).
+    ``run_dir`` may also be a zoo model name, with ``weights`` (e.g. torchvision's file) and
+    ``dataset`` (default: the model's native one). ``split`` is "test", or "holdout": the
+    training images the run held out (config holdout).
     """
     from cnnlab.data.loaders import split_holdout
     from cnnlab.training.trainer import pick_device
 
-    model, meta = load_checkpoint(run_dir)
-    dataset = meta.get("dataset")
+    model, meta = resolve_model(str(run_dir), weights=weights)
+    dataset = dataset or meta.get("dataset")
     if not dataset or not meta.get("classes"):
         raise CnnlabError(f"{run_dir}: the checkpoint names no dataset to evaluate on")
     data_dir = data_dir if data_dir is not None else meta.get("data_dir")
@@ -74,10 +77,12 @@ def run_predictions(run_dir: str | Path, split: str = "test", *,
 
 def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None,
                  batch_size: int = 250, limit: int | None = None,
-                 spec: ViewSpec | None = None, workers: int = 0) -> EvalReport:
-    """Score the run's checkpoint on the test split of its dataset."""
+                 spec: ViewSpec | None = None, workers: int = 0,
+                 weights: str | Path | None = None, dataset: str | None = None) -> EvalReport:
+    """Score the run's checkpoint (or a zoo model with ``weights``) on a test split."""
     preds, meta = run_predictions(run_dir, data_dir=data_dir, spec=spec, batch_size=batch_size,
-                                  limit=limit, workers=workers)
+                                  limit=limit, workers=workers, weights=weights,
+                                  dataset=dataset)
     classes = list(meta["classes"])
     top1, top5 = topk_accuracy(preds.log_probs, preds.labels, ks=(1, 5))
     matrix = confusion_matrix(preds.log_probs.argmax(1), preds.labels, len(classes))

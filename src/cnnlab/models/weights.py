@@ -18,15 +18,32 @@ StateDict = dict[str, torch.Tensor]
 KEY_MAPS: dict[str, Callable[[StateDict], StateDict]] = {}
 
 
-def load_pretrained(model: nn.Module, weights: str | Path | StateDict) -> nn.Module:
-    """Load a weights file (.pth/.pt/.safetensors) or a state dict into ``model`` (in place)."""
+def load_pretrained(model: nn.Module, weights: str | Path | StateDict,
+                    new_head: bool = False) -> nn.Module:
+    """Load a weights file (.pth/.pt/.safetensors) or a state dict into ``model`` (in place).
+
+    With ``new_head=True`` (fine-tuning), classifier weights whose shape differs from the
+    model's (1000 ImageNet classes into a 10-class model) are left freshly initialized; every
+    other tensor must still fit exactly.
+    """
     source = str(weights) if not isinstance(weights, dict) else "state dict"
     state = weights if isinstance(weights, dict) else load_state_file(weights)
     convert = KEY_MAPS.get(getattr(model, "registry_name", ""))
     if convert is not None:
         state = convert(state)
-    load_state_into(model, _without_absent_aux_heads(model, state), source)
+    state = _without_absent_aux_heads(model, state)
+    if new_head:
+        state = _keep_own_head(model, state)
+    load_state_into(model, state, source)
     return model
+
+
+def _keep_own_head(model: nn.Module, state: StateDict) -> StateDict:
+    own = model.state_dict()
+    head = {id(p) for p in model.get_classifier().parameters()}
+    head_keys = {k for k, p in model.named_parameters() if id(p) in head}
+    return {k: (own[k] if k in head_keys and k in own and v.shape != own[k].shape else v)
+            for k, v in state.items()}
 
 
 def load_torchvision_weights(model: nn.Module, state_dict_or_path: str | Path | StateDict

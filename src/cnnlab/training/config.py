@@ -26,6 +26,7 @@ class TrainConfig:
 
     model: str = "smallcnn"  # registry name
     model_options: dict[str, Any] = field(default_factory=dict)  # builder keyword options
+    weights: str | None = None  # initial weights (.pth/.safetensors); other-sized head is new
     dataset: str = "fashion-mnist"
     data_dir: str | None = None  # None: $CNNLAB_DATA, the system copy, then the cache
     epochs: int = 5

@@ -87,7 +87,12 @@ class Run:
         channels = 3 if isinstance(self.train_set, FileDataset) else \
             int(self.train_set.images.shape[1])
         model = get_model(cfg.model, num_classes=len(self.train_set.classes),
-                          in_channels=channels, **cfg.model_options).to(ctx.device)
+                          in_channels=channels, **cfg.model_options)
+        if cfg.weights:
+            from cnnlab.models.weights import load_pretrained
+
+            load_pretrained(model, cfg.weights, new_head=True)
+        model = model.to(ctx.device)
         if cfg.channels_last:
             model = model.to(memory_format=torch.channels_last)
         if cfg.sync_bn and ctx.enabled and ctx.device.type == "cuda":
