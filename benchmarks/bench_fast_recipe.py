@@ -35,11 +35,14 @@ from plain_loop import run_plain_loop
 from cnnlab.training.recipes import get_recipe, recipe_config
 
 
-def fast_run(epochs: int, seed: int, folder: Path, threads: int = 1) -> list[dict]:
+def fast_run(epochs: int, seed: int, folder: Path, threads: int = 1,
+             model_options: dict | None = None) -> list[dict]:
     """One fast-recipe run; rows with cumulative wall/CPU training seconds."""
     torch.set_num_threads(threads)
     cfg = recipe_config("fast")
     cfg.epochs, cfg.seed, cfg.quiet, cfg.out = epochs, seed, True, str(folder)
+    if model_options is not None:
+        cfg.model_options = model_options
     result = get_recipe("fast").train_fn(cfg)
     rows, wall, cpu = [], 0.0, 0.0
     for row in result.rows:
@@ -88,13 +91,13 @@ def summarize(results: list[dict]) -> dict:
         k: _spread([s[k] for s in per_seed if s[k] is not None]) for k in keys}}
 
 
-def run_one(spec: str, threads: int) -> list[dict]:
+def run_one(spec: str, threads: int, model_options: dict | None = None) -> list[dict]:
     """Run ``plain:SEED:EPOCHS`` or ``fast:SEED:EPOCHS`` in this process."""
     kind, seed, epochs = spec.split(":")
     if kind == "plain":
         return plain_run(int(epochs), int(seed), threads)
     with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
-        return fast_run(int(epochs), int(seed), Path(tmp) / "run", threads)
+        return fast_run(int(epochs), int(seed), Path(tmp) / "run", threads, model_options)
 
 
 def group_runs(done: dict[str, list[dict]], args: argparse.Namespace) -> list[dict]:
@@ -162,9 +165,12 @@ def main() -> None:
                         help="run only plain:S:E or fast:S:E, rows to --json-out")
     parser.add_argument("--load", type=Path, metavar="DIR",
                         help="summarize runs saved by --one in DIR/KIND-SEED-EPOCHS.json")
+    parser.add_argument("--model-options", type=json.loads,
+                        help='fastnet options for --one fast runs, e.g. \'{"widths": [16, 32, 64]}\'')
     args = parser.parse_args()
     if args.one:
-        args.json_out.write_text(json.dumps(run_one(args.one, args.threads)), encoding="utf-8")
+        rows = run_one(args.one, args.threads, args.model_options)
+        args.json_out.write_text(json.dumps(rows), encoding="utf-8")
         return
     results = group_runs(load_runs(args.load), args) if args.load else run_all(args)
     report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
