@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from cnnlab.errors import CnnlabError
 from cnnlab.models import get_model, load_timm_weights, load_torchvision_weights
 from cnnlab.models.layers import SqueezeExcite
+from cnnlab.models.weights import load_pretrained
 
 # Exact parameter counts. Sources:
 #   tv  = torchvision weights meta["num_params"] (e.g. ResNet50_Weights.IMAGENET1K_V1)
@@ -198,6 +199,18 @@ def test_weights_file_and_mismatch(tmp_path) -> None:
     assert torch.equal(ours.fc.weight, reference.fc.weight)
     with pytest.raises(CnnlabError, match="do not fit resnet34"):
         load_torchvision_weights(get_model("resnet34"), path)
+
+
+@pytest.mark.parametrize("name", ["googlenet_bn", "inception_v3"])
+def test_fine_tuning_load_replaces_main_and_aux_heads(name: str) -> None:
+    tv_name = "googlenet" if name == "googlenet_bn" else name
+    with torch.device("meta"):
+        shapes = torchvision.models.get_model(tv_name, aux_logits=True, init_weights=True)
+    state = {k: torch.zeros(v.shape, dtype=v.dtype) for k, v in shapes.state_dict().items()}
+    model = load_pretrained(get_model(name, num_classes=10), state, new_head=True)
+    heads = [model.fc, *model.aux_classifiers()]
+    assert len(heads) == (3 if name == "googlenet_bn" else 2)
+    assert all(h.out_features == 10 and h.weight.abs().sum() > 0 for h in heads)
 
 
 def test_torchvision_googlenet_file_loads_without_aux_heads() -> None:

@@ -188,11 +188,14 @@ class GoogLeNet(FcHead, Classifier):
         if self._aux_inputs is not None:
             self._aux_inputs.append(x)
 
+    def aux_classifiers(self) -> list[nn.Module]:
+        """The auxiliary heads' last layers (replaced by ``reset_classifier`` too)."""
+        return [head.fc2 for head in (self.aux1, self.aux2) if head is not None]
+
     def reset_classifier(self, num_classes: int) -> None:
         super().reset_classifier(num_classes)
-        for name in ("aux1", "aux2"):
-            if getattr(self, name) is not None:
-                head = getattr(self, name)
+        for head in (self.aux1, self.aux2):
+            if head is not None:
                 head.fc2 = nn.Linear(head.fc2.in_features, num_classes)
 
 

@@ -228,6 +228,10 @@ class Inception3(FcHead, Classifier):
             self._aux_input = None
         return logits, aux
 
+    def aux_classifiers(self) -> list[nn.Module]:
+        """The auxiliary head's last layer (replaced by ``reset_classifier`` too)."""
+        return [] if self.AuxLogits is None else [self.AuxLogits.fc]
+
     def reset_classifier(self, num_classes: int) -> None:
         super().reset_classifier(num_classes)
         if self.AuxLogits is not None:

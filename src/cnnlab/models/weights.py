@@ -40,7 +40,9 @@ def load_pretrained(model: nn.Module, weights: str | Path | StateDict,
 
 def _keep_own_head(model: nn.Module, state: StateDict) -> StateDict:
     own = model.state_dict()
-    head = {id(p) for p in model.get_classifier().parameters()}
+    # The classifier, plus the auxiliary heads' last layers where a model has them (GoogLeNet).
+    heads = [model.get_classifier(), *getattr(model, "aux_classifiers", list)()]
+    head = {id(p) for m in heads for p in m.parameters()}
     head_keys = {k for k, p in model.named_parameters() if id(p) in head}
     return {k: (own[k] if k in head_keys and k in own and v.shape != own[k].shape else v)
             for k, v in state.items()}
