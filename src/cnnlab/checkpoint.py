@@ -114,6 +114,12 @@ def load_checkpoint(folder: str | Path, stem: str = STEM) -> tuple[nn.Module, di
     return model.eval(), meta
 
 
+# torchvision's GoogLeNet and Inception-v3 weights expect their models' transform_input=True
+# (inputs re-normalized from ImageNet's statistics to [-1, 1]); a weights file for these two
+# cnnlab models is torchvision's, since they exist to load it.
+_TV_TRANSFORM = {"googlenet_bn", "inception_v3"}
+
+
 def resolve_model(spec: str, weights: str | Path | None = None,
                   num_classes: int | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """A run folder, or a registry name (random weights unless ``weights`` is given).
@@ -128,12 +134,13 @@ def resolve_model(spec: str, weights: str | Path | None = None,
             raise CnnlabError("--weights applies to a model name, not to a run folder")
         return load_checkpoint(path)
     info = model_info(spec)
-    model = get_model(spec, num_classes=num_classes)
+    options = {"transform_input": True} if weights is not None and spec in _TV_TRANSFORM else {}
+    model = get_model(spec, num_classes=num_classes, **options)
     if weights is not None:
         from cnnlab.models.weights import load_pretrained
 
         load_pretrained(model, weights)
-    meta = {"model": spec, "model_args": {"num_classes": model.num_classes},
+    meta = {"model": spec, "model_args": {"num_classes": model.num_classes, **options},
             "input_size": list(info.input_size), "dataset": info.dataset,
             **dataset_defaults(info.dataset, model.num_classes)}
     return model.eval(), meta
