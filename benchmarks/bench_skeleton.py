@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from plain_loop import run_plain_loop  # noqa: E402
+from plain_loop import run_plain_loop
 
-from cnnlab.models import get_model  # noqa: E402
-from cnnlab.training import TrainConfig, train  # noqa: E402
+from cnnlab.models import get_model
+from cnnlab.training import TrainConfig, train
 
 
 def time_to_reach(curve: list[tuple[float, float]], target: float) -> float | None:

@@ -16,7 +16,7 @@ from cnnlab.cli import main
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """The real console entry point in a subprocess: exit codes and stderr as a user sees them."""
-    return subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True, check=False,
                           text=True, timeout=300)
 
 

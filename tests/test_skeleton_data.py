@@ -8,12 +8,12 @@ import struct
 import numpy as np
 import pytest
 import torch
+from tests.conftest import make_fake_fashion, real_fashion_dir
 
 from cnnlab.data import fashion_mnist
 from cnnlab.data.idx import read_idx, write_idx
 from cnnlab.data.memory import batches
 from cnnlab.errors import CnnlabError
-from tests.conftest import make_fake_fashion, real_fashion_dir
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""])
