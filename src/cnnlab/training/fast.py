@@ -18,6 +18,7 @@ Writes the standard run folder (config.json, metrics.csv, curves.png, checkpoint
 
 from __future__ import annotations
 
+import copy
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -42,7 +43,10 @@ from cnnlab.training.trainer import RunResult, default_out, pick_device, seed_ev
 # The recipe's values in one place (TrainConfig fields; the rest keep their defaults).
 FAST_RECIPE = {
     "model": "fastnet",
-    "epochs": 6,  # the time-to-93% schedule on a 2-core CPU; 2 epochs reach ~92%
+    # 16-32-64 costs a third of the CPU of fastnet's default 32-64-128 per epoch and reached
+    # 93.0% in 20 epochs (0.72x the plain loop's 8-epoch CPU time; 6 epochs: 91.9%).
+    "model_options": {"widths": [16, 32, 64]},
+    "epochs": 20,  # the time-to-93% schedule; --epochs 6 reaches the plain loop's accuracy
     "batch_size": 256,  # large enough for efficient CPU kernels, small enough for 230 steps/epoch
     "lr": 0.4,  # peak of the one-cycle schedule (SGD, Nesterov momentum 0.9)
     "momentum": 0.9,
@@ -73,7 +77,7 @@ HONORED = {"model", "model_options", "dataset", "data_dir", "epochs", "batch_siz
 
 def fast_config() -> TrainConfig:
     """The ``fast`` recipe's TrainConfig."""
-    return TrainConfig(recipe="fast", **FAST_RECIPE)
+    return TrainConfig(recipe="fast", **copy.deepcopy(FAST_RECIPE))
 
 
 def check_supported(cfg: TrainConfig) -> None:
