@@ -133,7 +133,13 @@ def source_batches(meta: dict, folder: str | Path | None = None,
         raise CnnlabError("a zoo model has no dataset of its own: give --images FOLDER")
     from cnnlab.data import load_dataset
 
-    test = load_dataset(meta["dataset"], "test", data_dir).subset(limit)
+    try:
+        test = load_dataset(meta["dataset"], "test", data_dir).subset(limit)
+    except CnnlabError as err:
+        if data_dir is not None:
+            raise
+        raise CnnlabError(f"give --images FOLDER, or --data-dir for the {meta['dataset']} "
+                          f"test split ({err})") from None
     return dataset_batches(test.images, test.normalize)
 
 
