@@ -22,7 +22,10 @@ def plot_curves(rows: list[dict[str, float]], path: str | Path) -> Path:
     ax_acc.plot(epochs, [100 * r["train_acc"] for r in rows], "o-", label="train")
     ax_acc.plot(epochs, [100 * r["test_acc"] for r in rows], "o-", label="test")
     ax_acc.set(xlabel="epoch", ylabel="top-1 accuracy (%)", title="Accuracy")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
