@@ -38,6 +38,12 @@ def test_run_folder_is_complete(short_run):
                 "versions"):
         assert key in meta
     assert not list(out.glob("*.tmp")), "temp files left behind"
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("checkpoint.safetensors", "checkpoint.json", "metrics.csv"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 
 def test_checkpoint_reloads_with_same_outputs(short_run, fake_fashion):
