@@ -146,22 +146,13 @@ def resolve_model(spec: str, weights: str | Path | None = None,
     return model.eval(), meta
 
 
-# Per-channel statistics of the pixel values in [0, 1] on each dataset's training split.
-_NORMALIZATION = {
-    "imagenet": ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-    "fashion-mnist": ([0.2860], [0.3530]),
-    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
-    "cifar100": ([0.5071, 0.4865, 0.4409], [0.2673, 0.2564, 0.2762]),
-}
-
-
 def dataset_defaults(dataset: str, num_classes: int) -> dict[str, Any]:
     """Normalization and class names a zoo model (not a run) uses for its native dataset.
 
     ImageNet's 1000 class names come from torchvision's weight metadata (offline); Fashion-MNIST
     and CIFAR-10's from their datasets. Other class counts get their indices as names.
     """
-    mean, std = _NORMALIZATION.get(dataset, _NORMALIZATION["imagenet"])
+    mean, std = _normalization(dataset)
     classes: list[str] | None = None
     if dataset == "imagenet" and num_classes == 1000:
         from torchvision.models import AlexNet_Weights
@@ -175,3 +166,12 @@ def dataset_defaults(dataset: str, num_classes: int) -> dict[str, Any]:
         classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                    "ship", "truck"]
     return {"classes": classes, "normalization": {"mean": mean, "std": std}}
+
+
+def _normalization(dataset: str) -> tuple[list[float], list[float]]:
+    """The dataset module's own training-set statistics (ImageNet's for anything else)."""
+    from cnnlab.data import cifar, fashion_mnist, folder
+
+    stats = {"fashion-mnist": (fashion_mnist.MEAN, fashion_mnist.STD), **cifar.STATS}
+    mean, std = stats.get(dataset, (folder.IMAGENET_MEAN, folder.IMAGENET_STD))
+    return list(mean), list(std)
