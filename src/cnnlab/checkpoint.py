@@ -168,6 +168,13 @@ def dataset_defaults(dataset: str, num_classes: int) -> dict[str, Any]:
     return {"classes": classes, "normalization": {"mean": mean, "std": std}}
 
 
+def input_normalization(meta: dict) -> dict[str, list[float]]:
+    """The checkpoint's input statistics {"mean": [...], "std": [...]} (per channel, on [0, 1]
+    pixels); ImageNet's when the metadata names none (torchvision's files)."""
+    return meta.get("normalization") or dict(zip(("mean", "std"), _normalization("imagenet"),
+                                                 strict=True))
+
+
 def _normalization(dataset: str) -> tuple[list[float], list[float]]:
     """The dataset module's own training-set statistics (ImageNet's for anything else)."""
     from cnnlab.data import cifar, fashion_mnist, folder

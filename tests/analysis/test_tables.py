@@ -82,7 +82,7 @@ def test_top1_accuracy_prefers_torchvision_single_crop():
 
 
 def test_chart_is_written_as_png_and_svg(tmp_path):
-    points = [ChartPoint("a", 700_000_000, 61_000_000, 57.0, "torchvision_acc1"),
+    points = [ChartPoint("a", 700_000_000, 61_000_000, 57.0, "torchvision_top1_acc"),
               ChartPoint("b", 4_000_000_000, 25_000_000, 76.0, "paper_top1_error")]
     written = plot_complexity(points, tmp_path / "complexity.png")
     assert [p.suffix for p in written] == [".png", ".svg"]

@@ -7,6 +7,8 @@ model, then frees it), so the zoo's big networks are initialized once each.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -104,6 +106,12 @@ def test_metadata(name: str) -> None:
     assert info.name == name
     assert info.paper.title and info.paper.year >= 1989 and info.paper.url.startswith("http")
     assert len(info.input_size) == 3 and info.variant
+    # one naming scheme for reported figures: <source>[_<split>]_top<k>_<acc|error>[_<how>]
+    # (or <source>_<dataset>_error for single-figure datasets), percentages
+    for key, value in info.reported.items():
+        assert re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*_(top[15]_(acc|error)|error)(_[a-z0-9]+)?",
+                            key), key
+        assert 0 < value < 100, (key, value)
 
 
 def test_in_channels_option_and_wrong_channels() -> None:

@@ -130,8 +130,8 @@ def test_table_matches_torchvision_metadata(name: str) -> None:
     assert PARAMETERS[name][0] == weights.meta["num_params"]
     metrics = weights.meta["_metrics"]["ImageNet-1K"]
     reported = model_info(name).reported
-    assert reported["torchvision_acc1"] == metrics["acc@1"]
-    assert reported["torchvision_acc5"] == metrics["acc@5"]
+    assert reported["torchvision_top1_acc"] == metrics["acc@1"]
+    assert reported["torchvision_top5_acc"] == metrics["acc@5"]
     assert model_info(name).torchvision == name.replace("_owt", "")
 
 

@@ -31,7 +31,7 @@ def top1_accuracy(reported: dict[str, float]) -> tuple[float, str] | None:
     def rank(key: str) -> int:  # torchvision's single crop, then ILSVRC-2012 val, then others
         return 0 if key.startswith("torchvision") else (1 if "2012" in key else 2)
 
-    accuracies = sorted((k for k in reported if "top1_acc" in k or k.endswith("acc1")), key=rank)
+    accuracies = sorted((k for k in reported if "top1_acc" in k), key=rank)
     if accuracies:
         return float(reported[accuracies[0]]), accuracies[0]
     errors = sorted((k for k in reported if "top1_error" in k and "ensemble" not in k), key=rank)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cnnlab.checkpoint import input_normalization
 from cnnlab.errors import CnnlabError
 from cnnlab.imaging import load_image
 
@@ -57,8 +58,7 @@ def preprocess(path: str | Path, meta: dict, invert: str = "auto") -> torch.Tens
         x = 1.0 - x
     x = F.interpolate(x, size=(height, width), mode="bilinear", antialias=True,
                       align_corners=False)
-    norm = meta.get("normalization") or {"mean": [0.485, 0.456, 0.406],
-                                         "std": [0.229, 0.224, 0.225]}
+    norm = input_normalization(meta)
     mean = torch.tensor(norm["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(norm["std"]).view(1, -1, 1, 1)
     return (x - mean) / std

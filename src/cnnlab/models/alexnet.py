@@ -180,7 +180,7 @@ def alexnet(num_classes: int = 1000, in_channels: int = 3, **options) -> AlexNet
     variant="torchvision's alexnet: 64-192-384-256-256 filters in one tower, no LRN, "
             "dropout before FC6/FC7",
     input_size=(3, 224, 224),
-    reported={"torchvision_acc1": 56.522, "torchvision_acc5": 79.066},
+    reported={"torchvision_top1_acc": 56.522, "torchvision_top5_acc": 79.066},
     torchvision="alexnet",
     deviations="None from torchvision's alexnet (same modules and state-dict keys). Versus the "
                "2012 paper: fewer conv1/conv2 filters, no groups, no LRN.",

@@ -31,7 +31,8 @@ class ModelInfo:
     """Metadata of a registered model.
 
     ``reported`` holds what the paper (or the weight provider) reports, e.g.
-    ``{"top5_error": 15.3, "top1_acc": 56.5}``: percentages, on ImageNet unless ``dataset`` says.
+    ``{"paper_top5_error": 15.3, "torchvision_top1_acc": 56.5}``: ``<source>[_<split>]_top<k>_<acc|error>``,
+    percentages, on ImageNet unless ``dataset`` says.
     ``torchvision`` / ``timm`` name the weight-compatible model there, if any.
     """
 

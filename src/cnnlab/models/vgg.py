@@ -137,7 +137,7 @@ def _reported(name: str, config: str, batch_norm: bool) -> dict[str, float]:
         reported.update(_ENSEMBLE)
     if name in _TORCHVISION_ACC:
         acc1, acc5 = _TORCHVISION_ACC[name]
-        reported.update(torchvision_acc1=acc1, torchvision_acc5=acc5)
+        reported.update(torchvision_top1_acc=acc1, torchvision_top5_acc=acc5)
     return reported
 
 

@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnlab.checkpoint import input_normalization
 from cnnlab.fileio import atomic_path
-
-_IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
 
 def _pyplot() -> Any:
@@ -42,7 +41,7 @@ def to_display(x: torch.Tensor, meta: dict) -> np.ndarray:
     """Undo the model's normalization: 1 x C x H x W (or C x H x W) -> H x W x 3 in [0, 1]."""
     x = x.detach().float().cpu()
     x = x[0] if x.dim() == 4 else x
-    norm = meta.get("normalization") or _IMAGENET
+    norm = input_normalization(meta)
     mean = torch.tensor(norm["mean"]).view(-1, 1, 1)
     std = torch.tensor(norm["std"]).view(-1, 1, 1)
     image = (x * std + mean).clamp(0, 1)

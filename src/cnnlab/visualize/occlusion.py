@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnlab.checkpoint import input_normalization
 from cnnlab.errors import CnnlabError
 from cnnlab.visualize.attribution import class_target
 from cnnlab.visualize.figures import save_heatmap
@@ -40,8 +41,7 @@ class OcclusionMap:
 
 def gray_value(meta: dict, channels: int) -> torch.Tensor:
     """Mid-gray (0.5) in the model's normalized input space: a C-vector."""
-    norm = meta.get("normalization") or {"mean": [0.485, 0.456, 0.406],
-                                         "std": [0.229, 0.224, 0.225]}
+    norm = input_normalization(meta)
     mean = torch.tensor(norm["mean"], dtype=torch.float32)[:channels]
     std = torch.tensor(norm["std"], dtype=torch.float32)[:channels]
     return (0.5 - mean) / std
