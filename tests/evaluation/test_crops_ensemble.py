@@ -11,10 +11,18 @@ from torchvision.transforms import v2
 from cnnlab.cli import main
 from cnnlab.data import load_dataset
 from cnnlab.data.synthetic import write_image_folder
-from cnnlab.evaluation.crops import file_transform, padded_ten_crops, scaled_views, ten_crops
+from cnnlab.evaluation.crops import (
+    CROP_MODES,
+    file_transform,
+    padded_ten_crops,
+    scaled_views,
+    shifted_flip_views,
+    ten_crops,
+)
 from cnnlab.evaluation.ensemble import average_probs, ensemble_runs, tune_weights
 from cnnlab.evaluation.predict import ViewSpec, _log_mean_softmax, predict
 from cnnlab.training import TrainConfig, train
+from cnnlab.training.config import EVAL_MODES
 
 
 def test_ten_crops_match_torchvision():
@@ -41,6 +49,34 @@ def test_multiscale_views_and_log_mean_softmax():
     assert torch.allclose(_log_mean_softmax(logits), expected, atol=1e-6)
 
 
+def test_training_offers_every_view_mode():
+    assert EVAL_MODES == CROP_MODES
+
+
+def test_flip_view_averages_the_image_and_its_mirror(fake_fashion):
+    data = load_dataset("fashion-mnist", "test", fake_fashion).subset(20)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    preds = predict(model, data, device=torch.device("cpu"), spec=ViewSpec("flip"))
+    x = data.normalize(data.images)
+    with torch.no_grad():
+        probs = 0.5 * (model(x).softmax(1) + model(x.flip(-1)).softmax(1))
+    assert torch.allclose(preds.log_probs.exp(), probs, atol=1e-5)
+    centre = predict(model, data, device=torch.device("cpu"), spec=ViewSpec("center"))
+    assert not torch.allclose(centre.log_probs, preds.log_probs, atol=1e-3)
+
+
+def test_shifted_flip_views_move_by_one_pixel_with_black_fill():
+    x = torch.arange(1, 17, dtype=torch.uint8).view(1, 1, 4, 4)
+    views = shifted_flip_views(x)
+    assert len(views) == 6 and all(v.shape == x.shape for v in views)
+    assert torch.equal(views[0], x) and torch.equal(views[1], x.flip(-1))
+    up_left, down_right = views[2], views[4]
+    assert torch.equal(up_left[..., :3, :3], x[..., 1:, 1:]) and up_left[..., 3, :].sum() == 0
+    assert torch.equal(down_right[..., 1:, 1:], x[..., :3, :3]) and down_right[..., 0, :].sum() == 0
+    assert torch.equal(views[3], up_left.flip(-1)) and torch.equal(views[5], down_right.flip(-1))
+
+
 def test_file_views_on_an_image_folder(tmp_path):
     root = write_image_folder(tmp_path, ["a", "b"], {"train": 1, "val": 2}, size=(30, 40))
     data = load_dataset("imagefolder", "test", root)
@@ -50,7 +86,7 @@ def test_file_views_on_an_image_folder(tmp_path):
     assert torch.equal(crops[4], v2.CenterCrop(16)(v2.Resize(20, antialias=True)(image)))
     model = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
                                 torch.nn.Linear(3, 2))
-    for mode in ("center", "10crop", "multiscale"):
+    for mode in CROP_MODES:
         preds = predict(model, data, device=torch.device("cpu"),
                         spec=ViewSpec(mode, 16, 20, [16, 24]))
         assert preds.log_probs.shape == (4, 2) and preds.labels.tolist() == [0, 0, 1, 1]
@@ -71,7 +107,7 @@ def two_runs(fake_fashion, tmp_path_factory):
 
 def test_evaluate_cli_crop_modes(two_runs, capsys):
     results = {}
-    for mode in ("center", "10crop", "multiscale"):
+    for mode in CROP_MODES:
         assert main(["evaluate", str(two_runs[0]), "--crops", mode, "--limit", "50",
                      "--json"]) == 0
         results[mode] = json.loads(capsys.readouterr().out)

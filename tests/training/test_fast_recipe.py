@@ -45,6 +45,19 @@ def test_recipe_is_registered():
     assert get_recipe("fast").train_fn is fast.train_fast
 
 
+def test_views_the_loop_cannot_score_are_refused():
+    cfg = recipe_config("fast")
+    cfg.eval_mode = "10crop"
+    with pytest.raises(CnnlabError, match="not eval_mode='10crop'"):
+        fast.train_fast(cfg)
+
+
+def test_only_the_fast_loop_skips_evaluations(fake_fashion, tmp_path):
+    status = main(["train", "--data-dir", str(fake_fashion), "--epochs", "1", "--out",
+                   str(tmp_path / "run"), "--set", "eval_every=2", "--quiet"])
+    assert status == 1 and not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
 def test_unsupported_setting_is_refused():
     cfg = recipe_config("fast")
     cfg.ema_decay = 0.999
@@ -54,11 +67,24 @@ def test_unsupported_setting_is_refused():
 
 @pytest.fixture(scope="module")
 def fast_run(fake_fashion, tmp_path_factory):
+    """A 4-epoch run made "long" (translation and flipshift views, as 30+ epochs get)."""
     out = tmp_path_factory.mktemp("fast") / "run"
-    status = main(["train", "--recipe", "fast", "--data-dir", str(fake_fashion), "--epochs", "4",
-                   "--batch-size", "32", "--out", str(out), "--device", "cpu", "--quiet"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast, "LONG_RUN_EPOCHS", 4)
+        status = main(["train", "--recipe", "fast", "--data-dir", str(fake_fashion), "--epochs",
+                       "4", "--batch-size", "32", "--out", str(out), "--device", "cpu",
+                       "--quiet", "--set", "eval_every=3"])
     assert status == 0
     return out
+
+
+def test_short_schedules_neither_translate_nor_score_shifted_views(fake_fashion, tmp_path):
+    assert fast.LONG_RUN_EPOCHS > 1
+    assert main(["train", "--recipe", "fast", "--data-dir", str(fake_fashion), "--epochs", "1",
+                 "--out", str(tmp_path / "run"), "--quiet", "--set", "train_subset=64"]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["translate"] == 0 and config["eval_mode"] == "flip"
+    assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["eval"]["mode"] == "flip"
 
 
 def test_short_run_learns_and_writes_the_run_folder(fast_run):
@@ -67,8 +93,12 @@ def test_short_run_learns_and_writes_the_run_folder(fast_run):
         assert (fast_run / name).is_file(), name
     config = json.loads((fast_run / "config.json").read_text())
     assert config["recipe"] == "fast" and config["model"] == "fastnet"
+    assert config["translate"] == fast.TRANSLATE and config["eval_mode"] == "flipshift"
     lines = (fast_run / "metrics.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,lr,train_loss") and len(lines) == 5
+    # eval_every=3: scored after epoch 3 and after the last, not after epochs 1 and 2
+    column = lines[0].split(",").index("test_acc")
+    assert [bool(line.split(",")[column]) for line in lines[1:]] == [False, False, True, True]
     meta = json.loads((fast_run / "checkpoint.json").read_text())
     assert meta["metrics"]["test_acc"] > 0.6  # 10 classes: chance is 0.1
 
@@ -78,9 +108,11 @@ def test_evaluate_and_predict_use_the_checkpoint(fast_run, fake_fashion, capsys,
     assert model.registry_name == "fastnet"
     assert main(["evaluate", str(fast_run), "--data-dir", str(fake_fashion), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    # evaluate scores without flip TTA: close to the recipe's TTA figure, well above chance
+    # evaluate scores with the run's own views (flipshift): the run's own figure, up to one
+    # image whose top class may differ with the evaluation batch size's float rounding
+    assert report["crops"] == "flipshift" and meta["eval"]["mode"] == "flipshift"
     assert report["top1_acc"] > 0.6
-    assert abs(report["top1_acc"] - meta["metrics"]["test_acc"]) < 0.1
+    assert abs(report["top1_acc"] - meta["metrics"]["test_acc"]) <= 1 / report["samples"]
     image = np.zeros((28, 28), dtype=np.uint8)
     image[4:7, 4:24] = 230  # class 1 of the fake data set: a bar at row 4
     Image.fromarray(image).save(tmp_path / "bar.png")

@@ -20,7 +20,9 @@ def ensemble_command(
     = "uniform",
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N test images.")] = None,
-    crops: Annotated[str, typer.Option(help="center, 10crop or multiscale.")] = "center",
+    crops: Annotated[str | None, typer.Option(
+        help="center, flip, flipshift, 10crop or multiscale (default: each run's own, else center).")]
+    = None,
     scales: Annotated[str | None, typer.Option(help="multiscale: shorter sides.")] = None,
     workers: Annotated[int, typer.Option(help="Decoding worker processes.")] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
@@ -32,7 +34,7 @@ def ensemble_command(
         print_json(report.to_dict())
         return
     table = Table(title=f"Classification results ({report.test_samples:,} test images, "
-                        f"{crops})")
+                        f"{crops or 'views saved with each run'})")
     for column in ("Entry", "Entry description", "Top-1 error", "Top-5 error"):
         table.add_column(column, justify="left" if "Entry" in column else "right")
     for entry in report.entries:

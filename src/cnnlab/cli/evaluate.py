@@ -39,7 +39,9 @@ def evaluate_command(
         "./evaluation-MODEL for a model name).")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N test images.")] = None,
-    crops: Annotated[str, typer.Option(help="center, 10crop or multiscale.")] = "center",
+    crops: Annotated[str | None, typer.Option(
+        help="center, flip, flipshift, 10crop or multiscale (default: the views the run was trained to "
+        "be scored with, e.g. flip for --recipe fast; else center).")] = None,
     size: Annotated[int | None, typer.Option(help="Crop size for image files (224).")] = None,
     resize: Annotated[int | None, typer.Option(help="Shorter side before cropping.")] = None,
     scales: Annotated[str | None, typer.Option(
@@ -58,7 +60,7 @@ def evaluate_command(
     if json_output:
         print_json({**report.to_dict(), "confusion_png": str(figure)})
         return
-    table = Table(title=f"Per-class accuracy ({report.samples:,} test images, {crops})")
+    table = Table(title=f"Per-class accuracy ({report.samples:,} test images, {report.crops})")
     table.add_column("class")
     table.add_column("accuracy", justify="right")
     for name, acc in zip(report.classes, report.per_class, strict=True):

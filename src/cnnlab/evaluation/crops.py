@@ -3,6 +3,9 @@
 Scores of the views of an image are averaged as softmax probabilities, as the papers did.
 
 - centre: one view.
+- flip: the image and its mirror image (for image files, the centre crop and its mirror).
+- flipshift: flip's two views and both moved by one pixel up-left and down-right, black
+  uncovered pixels: 6 views (airbench's test-time augmentation; the ``fast`` recipe's).
 - 10crop: the four corner crops and the centre crop, and their horizontal flips (Krizhevsky et
   al. 2012, section 4.1). Image files: shorter side resized to ``resize`` then 10 crops of
   ``size`` (torchvision's TenCrop). In-memory datasets (28 or 32 pixel images): the image is
@@ -21,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
 
-CROP_MODES = ("center", "10crop", "multiscale")
+CROP_MODES = ("center", "flip", "flipshift", "10crop", "multiscale")
 
 
 def _five_crops(x: torch.Tensor, size: int) -> list[torch.Tensor]:
@@ -42,6 +45,16 @@ def padded_ten_crops(x: torch.Tensor) -> torch.Tensor:
     """In-memory images N x C x H x W: pad by H/8 (zeros), 10 crops of H x W."""
     pad = max(1, round(x.shape[-1] / 8))
     return ten_crops(F.pad(x, (pad, pad, pad, pad)), x.shape[-1])
+
+
+def shifted_flip_views(x: torch.Tensor, shift: int = 1) -> list[torch.Tensor]:
+    """Images N x C x H x W (zero = black: uint8 before normalization) -> 6 views of the same
+    shape: the images and the images moved by ``shift`` pixels up-left and down-right, each
+    followed by its mirror image."""
+    padded = F.pad(x, (shift, shift, shift, shift))
+    h, w = x.shape[-2:]
+    views = [x, padded[..., 2 * shift:, 2 * shift:], padded[..., :h, :w]]
+    return [v for view in views for v in (view, view.flip(-1))]
 
 
 def scaled_views(x: torch.Tensor, scales: list[int]) -> list[torch.Tensor]:
@@ -73,7 +86,7 @@ def file_transform(mode: str, size: int, resize: int, scales: list[int]) -> v2.T
     centre: C x size x size; 10crop: 10 x C x size x size; multiscale: the image resized so its
     shorter side is max(scales) (views at the other scales are computed from it per batch of 1).
     """
-    if mode == "center":
+    if mode in ("center", "flip", "flipshift"):
         return v2.Compose([v2.Resize(resize, antialias=True), v2.CenterCrop(size)])
     if mode == "10crop":
         return v2.Compose([v2.Resize(resize, antialias=True), _TenCrop(size)])

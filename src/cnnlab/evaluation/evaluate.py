@@ -1,6 +1,7 @@
 """Evaluate a run folder on its dataset's test split: top-1/top-5 error, per-class accuracy.
 
-Views per image: centre crop (default), 10-crop, or multi-scale dense (see ``crops``).
+Views per image: centre crop, flip, 10-crop, or multi-scale dense (see ``crops``); by default
+those the run was trained to be scored with (checkpoint ``eval.mode``), else the centre crop.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ class EvalReport:
                 "confusion": self.confusion.tolist()}
 
 
+def with_saved_views(spec: ViewSpec | None, meta: dict[str, Any]) -> ViewSpec:
+    """``spec`` with what it leaves open (mode None, size, resize) taken from the checkpoint's
+    eval settings: a run is scored with the views it was trained to be scored with (the ``fast``
+    recipe's flip TTA) unless the caller asks for others."""
+    saved = meta.get("eval") or {}
+    spec = spec or ViewSpec(mode=None)
+    return ViewSpec(spec.mode or saved.get("mode") or "center", spec.size or saved.get("size"),
+                    spec.resize or saved.get("resize"), spec.scales)
+
+
 def run_predictions(run_dir: str | Path, split: str = "test", *,
                     data_dir: str | Path | None = None, spec: ViewSpec | None = None,
                     batch_size: int = 250, limit: int | None = None,
@@ -65,10 +76,7 @@ def run_predictions(run_dir: str | Path, split: str = "test", *,
         data = split_holdout(load_dataset(dataset, "train", data_dir), meta["holdout"])[1]
     else:
         data = load_dataset(dataset, "test", data_dir).subset(limit)
-    saved = meta.get("eval") or {}
-    spec = spec or ViewSpec()
-    spec = ViewSpec(spec.mode, spec.size or saved.get("size"), spec.resize or saved.get("resize"),
-                    spec.scales)
+    spec = with_saved_views(spec, meta)
     device = pick_device("auto")
     preds = predict(model.to(device), data, device=device, batch_size=batch_size, spec=spec,
                     indices=indices, workers=workers)
@@ -83,9 +91,10 @@ def evaluate_run(run_dir: str | Path, data_dir: str | Path | None = None,
     preds, meta = run_predictions(run_dir, data_dir=data_dir, spec=spec, batch_size=batch_size,
                                   limit=limit, workers=workers, weights=weights,
                                   dataset=dataset)
+    spec = with_saved_views(spec, meta)
     classes = list(meta["classes"])
     top1, top5 = topk_accuracy(preds.log_probs, preds.labels, ks=(1, 5))
     matrix = confusion_matrix(preds.log_probs.argmax(1), preds.labels, len(classes))
     return EvalReport(1 - top1, 1 - top5, len(preds.labels), classes,
                       per_class_accuracy(matrix).tolist(), matrix,
-                      (spec or ViewSpec()).mode, len(preds.bad_files))
+                      spec.mode, len(preds.bad_files))

@@ -16,7 +16,13 @@ from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import eval_batches, normalize
 from cnnlab.data.memory import TensorDataset
 from cnnlab.errors import CnnlabError
-from cnnlab.evaluation.crops import CROP_MODES, file_transform, padded_ten_crops, scaled_views
+from cnnlab.evaluation.crops import (
+    CROP_MODES,
+    file_transform,
+    padded_ten_crops,
+    scaled_views,
+    shifted_flip_views,
+)
 
 
 @dataclass
@@ -32,7 +38,7 @@ class Predictions:
 class ViewSpec:
     """How to look at each test image: mode, crop size, resize (shorter side), scales."""
 
-    mode: str = "center"
+    mode: str | None = "center"  # None: the checkpoint's own (evaluate), else centre
     size: int | None = None  # crop size for image files (default 224)
     resize: int | None = None  # shorter side before cropping (default size * 8/7)
     scales: list[int] = field(default_factory=list)  # multiscale: shorter sides
@@ -52,6 +58,10 @@ class ViewSpec:
 def _views(x: torch.Tensor, spec: ViewSpec, in_memory: bool) -> list[torch.Tensor]:
     if spec.mode == "center":
         return [x]
+    if spec.mode == "flip":
+        return [x, x.flip(-1)]
+    if spec.mode == "flipshift":
+        return shifted_flip_views(x)
     if spec.mode == "10crop":
         return list(padded_ten_crops(x)) if in_memory else list(x.transpose(0, 1))
     return scaled_views(x, spec.scales)

@@ -17,7 +17,7 @@ from cnnlab.errors import CnnlabError
 SCHEDULES = ("onecycle", "cosine", "constant", "step", "multistep", "plateau")
 OPTIMIZERS = ("sgd", "adamw")
 AMP_MODES = ("none", "bf16", "fp16")
-EVAL_MODES = ("center", "10crop", "multiscale")
+EVAL_MODES = ("center", "flip", "flipshift", "10crop", "multiscale")  # = evaluation.crops.CROP_MODES
 
 
 @dataclass
@@ -47,6 +47,7 @@ class TrainConfig:
     train_subset: int | None = None  # first N training images (tests, quick looks)
     test_subset: int | None = None  # first N test images
     eval_batch_size: int = 1000
+    eval_every: int = 1  # test-split evaluation every N epochs and after the last (fast recipe)
     out: str | None = None  # run folder; None: runs/<model>-<timestamp>
     quiet: bool = False  # no progress bar or summary table
     # --- added for the paper recipes (issue 6) ---
@@ -108,6 +109,7 @@ class TrainConfig:
             (self.max_steps is None or self.max_steps >= 1, "max steps must be >= 1"),
             (self.keep_checkpoints >= 1, "keep_checkpoints must be >= 1"),
             (self.max_bad_steps >= 1, "max_bad_steps must be >= 1"),
+            (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.workers >= 0, "workers must be >= 0"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              f"unknown device {self.device!r}: use auto, cpu or cuda[:N]"),

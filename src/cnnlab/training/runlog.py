@@ -82,6 +82,6 @@ def checkpoint_meta(cfg: TrainConfig, model: Any, data: TensorDataset | FileData
                     if k in row},
         "recipe": cfg.recipe,
         "data_dir": cfg.data_dir,
-        "eval": {"size": cfg.image_size, "resize": cfg.eval_resize},
+        "eval": {"size": cfg.image_size, "resize": cfg.eval_resize, "mode": cfg.eval_mode},
         "holdout": cfg.holdout,
     }

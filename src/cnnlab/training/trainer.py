@@ -117,6 +117,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
     from cnnlab.training.run import Run
 
     cfg.validate()
+    if cfg.eval_every != 1:  # the plateau schedule, EMA and checkpoints read every epoch's score
+        raise CnnlabError("eval_every: only --recipe fast evaluates less often than every epoch")
     ctx = dist_.setup(cfg.device)
     deterministic_before = torch.are_deterministic_algorithms_enabled()
     try:
