@@ -96,6 +96,9 @@ def test_short_run_learns_and_writes_the_run_folder(fast_run):
     assert config["translate"] == fast.TRANSLATE and config["eval_mode"] == "flipshift"
     lines = (fast_run / "metrics.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,lr,train_loss") and len(lines) == 5
+    # the lr logged is the one the epoch's last step used: positive, lowest at the end
+    rates = [float(line.split(",")[1]) for line in lines[1:]]
+    assert min(rates) > 0 and rates[-1] == min(rates)
     # eval_every=3: scored after epoch 3 and after the last, not after epochs 1 and 2
     column = lines[0].split(",").index("test_acc")
     assert [bool(line.split(",")[column]) for line in lines[1:]] == [False, False, True, True]

@@ -110,15 +110,6 @@ def eval_batches(data: TensorDataset | FileDataset, batch_size: int, *,
                                            collate_fn=collate)
 
 
-def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...],
-              channels_last: bool = False) -> torch.Tensor:
-    """uint8 N x C x H x W -> float32 scaled to [0, 1] and standardized per channel."""
-    m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
-    s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
-    x = (images.float().div_(255.0) - m).div_(s)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
-
-
 def take(data: TensorDataset | FileDataset, indices: torch.Tensor) -> TensorDataset | FileDataset:
     """The samples at ``indices`` as a dataset of the same kind."""
     if isinstance(data, TensorDataset):

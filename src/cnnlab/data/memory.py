@@ -12,6 +12,15 @@ from dataclasses import dataclass
 import torch
 
 
+def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...],
+              channels_last: bool = False) -> torch.Tensor:
+    """uint8 N x C x H x W -> float32 scaled to [0, 1] and standardized per channel."""
+    m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
+    x = (images.float().div_(255.0) - m).div_(s)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
 @dataclass
 class TensorDataset:
     """Images N x C x H x W (uint8), labels N (int64), class names and normalization."""
@@ -35,9 +44,7 @@ class TensorDataset:
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 N x C x H x W -> float32, scaled to [0, 1] then standardized per channel."""
-        mean = torch.tensor(self.mean, device=images.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, device=images.device).view(1, -1, 1, 1)
-        return (images.float().div_(255.0) - mean).div_(std)
+        return normalize(images, self.mean, self.std)
 
 
 def batches(

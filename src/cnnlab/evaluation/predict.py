@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from cnnlab.data.folder import FileDataset
-from cnnlab.data.loaders import eval_batches, normalize
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.loaders import eval_batches
+from cnnlab.data.memory import TensorDataset, normalize
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.crops import (
     CROP_MODES,

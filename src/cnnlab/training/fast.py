@@ -66,15 +66,16 @@ FAST_RECIPE = {
 # Random translation by up to this many pixels (black padding), per image, for schedules of
 # LONG_RUN_EPOCHS or more; shorter ones translate 0 pixels and score with "flip" instead of
 # "flipshift" (a net that never saw shifted images gains nothing from shifted test views).
-# Measured (16-32-64, flip/flipshift test views as the rule picks): 2 epochs 91.9% without vs
-# 90.1% with 2 pixels; 6 epochs 92.33% (3 seeds) without vs 92.21% (seed 1) with 1 pixel; 20 epochs, seed 0: 93.22% without vs 93.17% with, and translation costs 6% more CPU
-# per epoch. The 60+-epoch runs (benchmarks/results/fast.md) translate 1 pixel: long schedules
-# need the regularization more (not measured without it).
+# Measured with benchmarks/tune_fast_recipe.py (16-32-64, the views the rule picks): 6 epochs
+# 92.34% (3 seeds) without vs 92.21% (seeds 0 and 1) with 1 pixel; 20 epochs, seed 0: 93.19%
+# without vs 93.17% with; translation costs 4-10% more CPU per epoch. The 75-epoch run
+# (benchmarks/results/fast.md) translates 1 pixel: long schedules need the regularization more
+# (not measured without it).
 TRANSLATE = 1
 LONG_RUN_EPOCHS = 30
 # Test-time views the loop offers (cnnlab.evaluation.crops). With 1-pixel translation in
-# training (16-32-64, 6 epochs, seed 1): centre 91.77%, flip 91.92%, flipshift 92.21%.
-# Without translation flip beats flipshift (seed 0: 92.47 vs 91.93%).
+# training (16-32-64, 6 epochs, seed 1): centre 91.77%, flip 91.91%, flipshift 92.21%.
+# Without translation flip beats flipshift (seed 0: 92.52 vs 91.93%).
 EVAL_MODES_SUPPORTED = ("center", "flip", "flipshift")
 
 
@@ -194,6 +195,7 @@ class _Trainer:
                 loss = F.cross_entropy(logits.float(), labels,
                                        label_smoothing=self.cfg.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
+            lr = self.optimizer.param_groups[0]["lr"]  # this step's (the schedule moves on below)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
@@ -206,7 +208,7 @@ class _Trainer:
         # CPU seconds of this process: the fair clock when other jobs share the cores.
         cpu_seconds = time.process_time() - cpu_start
         seen = self.steps_per_epoch * self.batch_size
-        return {"train_loss": float(loss_sum) / self.steps_per_epoch,
+        return {"lr": lr, "train_loss": float(loss_sum) / self.steps_per_epoch,
                 "train_acc": float(correct) / seen, "seconds": seconds,
                 "cpu_seconds": cpu_seconds, "images_per_s": seen / seconds}
 
@@ -237,7 +239,9 @@ def train_fast(cfg: TrainConfig) -> RunResult:
     rows: list[dict[str, float]] = []
     for epoch in range(1, cfg.epochs + 1):
         stats = run.train_epoch()
-        row = {"epoch": epoch, "lr": run.optimizer.param_groups[0]["lr"], **stats}
+        # lr: that of the epoch's last step (after the last step OneCycleLR's next value is
+        # an extrapolation below zero, never used)
+        row = {"epoch": epoch, **stats}
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
             row.update(run.evaluate())
         rows.append(row)

@@ -15,7 +15,8 @@ from torch import nn
 from cnnlab.data import load_dataset
 from cnnlab.data.augment import check_names, step_generator
 from cnnlab.data.folder import FileDataset
-from cnnlab.data.loaders import Sharding, TrainBatches, normalize, split_holdout
+from cnnlab.data.loaders import Sharding, TrainBatches, split_holdout
+from cnnlab.data.memory import normalize
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.models import get_model

@@ -1,0 +1,111 @@
+"""One tuning run of the ``fast`` recipe's loop, scored with every test-time view.
+
+The choices at the top of src/cnnlab/training/fast.py (translation for long schedules only,
+flipshift views, no lookahead) cite runs of this script:
+
+    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0                  # the recipe
+    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --translate 1    # with translation
+    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --lookahead      # airbench's lookahead
+    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --set label_smoothing=0.2
+
+Prints one JSON line (and appends it to --jsonl): the options, the training CPU seconds (this
+process, 1 thread by default; evaluation excluded), the test accuracy after each epoch with
+the views the recipe would use, and the final accuracy with the centre, flip and flipshift views.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+import yaml
+
+from cnnlab.evaluation.metrics import topk_accuracy
+from cnnlab.evaluation.predict import ViewSpec, predict
+from cnnlab.training import fast
+from cnnlab.training.recipes import recipe_config
+
+VIEWS = ("center", "flip", "flipshift")
+
+
+class Lookahead:
+    """airbench's lookahead: every ``every`` steps the weights (and BN statistics) move to
+    their moving average, whose decay rises as 0.95**every * progress**3; the last step copies
+    the average in. Hand-written: torch has no lookahead optimizer."""
+
+    def __init__(self, model: torch.nn.Module, total_steps: int, every: int = 5) -> None:
+        self.tensors = [t for t in [*model.parameters(), *model.buffers()]
+                        if t.is_floating_point()]
+        self.average = [t.detach().clone() for t in self.tensors]
+        self.total, self.every, self.step_count = total_steps, every, 0
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.step_count += 1
+        if self.step_count % self.every and self.step_count != self.total:
+            return
+        progress = self.step_count / self.total
+        decay = 1.0 if self.step_count == self.total else 0.95 ** self.every * progress ** 3
+        torch._foreach_lerp_(self.average, self.tensors, 1 - decay)
+        torch._foreach_copy_(self.tensors, self.average)
+
+
+def accuracy(run: fast._Trainer, view: str) -> float:
+    preds = predict(run.model, run.test_set, device=run.device, batch_size=2000,
+                    spec=ViewSpec(view), channels_last=True)
+    return round(topk_accuracy(preds.log_probs, preds.labels, ks=(1,))[0], 4)
+
+
+def tuning_run(args: argparse.Namespace) -> dict:
+    """Train once as the recipe would with the given changes; accuracies per view."""
+    torch.set_num_threads(args.threads)
+    cfg = recipe_config("fast")
+    cfg.epochs, cfg.seed, cfg.quiet = args.epochs, args.seed, True
+    for item in args.set:
+        key, value = item.split("=", 1)
+        setattr(cfg, key, yaml.safe_load(value))
+    fast.check_supported(cfg.validate())
+    run = fast._Trainer(cfg, Path(tempfile.gettempdir()))  # writes nothing: no run folder
+    if args.translate is not None:
+        run.translate = args.translate
+    view = "flipshift" if run.translate else "flip"  # the recipe's rule
+    if args.lookahead:
+        lookahead = Lookahead(run.model, cfg.epochs * run.steps_per_epoch)
+        schedule_step = run.scheduler.step
+
+        def step_both() -> None:  # the loop steps the schedule once after each update
+            schedule_step()
+            lookahead.step()
+
+        run.scheduler.step = step_both
+    cpu, by_epoch = 0.0, []
+    for _ in range(cfg.epochs):
+        cpu += run.train_epoch()["cpu_seconds"]
+        by_epoch.append(accuracy(run, view))
+    return {"args": vars(args), "translate": run.translate, "cpu_seconds": round(cpu, 1),
+            f"{view}_by_epoch": by_epoch, **{v: accuracy(run, v) for v in VIEWS}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--translate", type=int, help="pixels (default: the recipe's rule)")
+    parser.add_argument("--lookahead", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="TrainConfig field, as `cnnlab train --set`")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--jsonl", type=Path, help="append the result line here")
+    result = tuning_run(parser.parse_args())
+    line = json.dumps(result, default=str)
+    print(line, flush=True)
+    if result["args"]["jsonl"]:
+        with open(result["args"]["jsonl"], "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
