@@ -43,7 +43,7 @@ class EvalReport:
 def with_saved_views(spec: ViewSpec | None, meta: dict[str, Any]) -> ViewSpec:
     """``spec`` with what it leaves open (mode None, size, resize) taken from the checkpoint's
     eval settings: a run is scored with the views it was trained to be scored with (the ``fast``
-    recipe's flip TTA) unless the caller asks for others."""
+    recipe's flip or flipshift views) unless the caller asks for others."""
     saved = meta.get("eval") or {}
     spec = spec or ViewSpec(mode=None)
     return ViewSpec(spec.mode or saved.get("mode") or "center", spec.size or saved.get("size"),

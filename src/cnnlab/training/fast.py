@@ -1,15 +1,17 @@
 """The ``fast`` recipe: time-to-accuracy on Fashion-MNIST, after airbench's design.
 
-What makes it fast (airbench's ideas; of these only the translation and the peak lr were tried
-both ways here, see TRANSLATE; the end-to-end figures are in benchmarks/results/fast.md):
+What makes it fast (airbench's ideas; translation, test-time views, lookahead, label
+smoothing, batch size and peak lr were tried both ways with benchmarks/tune_fast_recipe.py,
+see TRANSLATE; the end-to-end figures are in benchmarks/results/fast.md):
 - The whole split lives on the device as normalized float32; a batch is one index operation and
   augmentation is a few batched tensor operations per epoch (no per-sample Python).
 - FastNet (cnnlab.models.fast): a patchify stem, pooling before BN, channels_last.
 - SGD with Nesterov momentum (fused kernel when torch has one for the device), one-cycle
   learning rate, label smoothing, no weight decay on BN and biases.
 - Test-time augmentation (``eval_mode``, the views of cnnlab.evaluation.crops): the softmax
-  of the image and of its mirror image, also moved by one pixel up-left and down-right
-  ("flipshift", 6 views), are averaged; ``cnnlab evaluate`` scores the run with the same views.
+  of the image and of its mirror image ("flip"); schedules long enough to train with
+  translations also average both moved by one pixel up-left and down-right ("flipshift", 6
+  views). ``cnnlab evaluate`` scores the run with the same views and the same code.
 
 On CUDA the forward pass runs under bf16 autocast (``amp``); on the CPU it stays fp32, which is
 several times faster there than bf16. The CUDA path is written but was not run on a GPU here.
