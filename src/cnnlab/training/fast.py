@@ -232,9 +232,9 @@ def train_fast(cfg: TrainConfig) -> RunResult:
         torch.set_num_threads(cfg.threads)
     out = Path(cfg.out) if cfg.out else default_out(cfg)
     cfg.out = str(out)
-    if cfg.epochs < LONG_RUN_EPOCHS and cfg.eval_mode == "flipshift":
-        cfg.eval_mode = "flip"  # no translation in training (see TRANSLATE)
     run = _Trainer(cfg, out)
+    if not run.translate and cfg.eval_mode == "flipshift":
+        cfg.eval_mode = "flip"  # trained without shifts: shifted views do not help (TRANSLATE)
     write_json(out / "config.json", {**cfg.to_dict(), "device_resolved": str(run.device),
                                      "translate": run.translate,
                                      "versions": versions()})
