@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnlab.fileio import atomic_path
+from cnnlab.plotting import pyplot, save_figure
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,7 @@ def chart_points() -> tuple[list[ChartPoint], list[str]]:
 
 def plot_complexity(points: list[ChartPoint], path: str | Path) -> list[Path]:
     """Write the chart as ``path`` (.png) and beside it as .svg; returns both paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 6.5))
     for pt in points:
         ax.scatter(pt.macs / 1e9, pt.top1, s=max(pt.params / 1e6, 1) * 8, alpha=0.45,
@@ -79,11 +75,6 @@ def plot_complexity(points: list[ChartPoint], path: str | Path) -> list[Path]:
         ax.scatter([], [], s=millions * 8, alpha=0.3, color="grey", label=f"{millions}M params")
     ax.legend(loc="lower right", labelspacing=1.5, borderpad=1.2, frameon=True)
     fig.tight_layout()
-    out = []
-    for suffix in (".png", ".svg"):
-        target = Path(path).with_suffix(suffix)
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=suffix[1:], dpi=150)
-        out.append(target)
-    plt.close(fig)
+    out = [Path(path).with_suffix(".png"), Path(path).with_suffix(".svg")]
+    save_figure(fig, *out, dpi=150)
     return out

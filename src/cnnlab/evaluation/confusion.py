@@ -6,17 +6,13 @@ from pathlib import Path
 
 import torch
 
-from cnnlab.fileio import atomic_path
+from cnnlab.plotting import pyplot, save_figure
 
 
 def plot_confusion(matrix: torch.Tensor, classes: list[str], path: str | Path,
                    title: str = "Confusion matrix") -> Path:
     """Rows are true classes, columns predictions; colour is the row-normalized share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     counts = matrix.double()
     share = counts / counts.sum(dim=1, keepdim=True).clamp(min=1)
     size = max(5.0, 0.6 * len(classes) + 2)
@@ -31,8 +27,4 @@ def plot_confusion(matrix: torch.Tensor, classes: list[str], path: str | Path,
                 ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
                         color="white" if share[i, j] > 0.5 else "black")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

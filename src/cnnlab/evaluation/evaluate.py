@@ -14,6 +14,7 @@ import torch
 
 from cnnlab.checkpoint import resolve_model
 from cnnlab.data import load_dataset
+from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
 from cnnlab.evaluation.predict import Predictions, ViewSpec, predict
@@ -63,7 +64,6 @@ def run_predictions(run_dir: str | Path, split: str = "test", *,
     training images the run held out (config holdout).
     """
     from cnnlab.data.loaders import split_holdout
-    from cnnlab.training.trainer import pick_device
 
     model, meta = resolve_model(str(run_dir), weights=weights)
     dataset = dataset or meta.get("dataset")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnlab.fileio import atomic_path
+from cnnlab.plotting import pyplot, save_figure
 
 
 def plot_curves(rows: list[dict[str, float]], path: str | Path) -> Path:
     """Two panels: train/test loss and train/test accuracy against the epoch."""
-    import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     epochs = [r["epoch"] for r in rows]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     ax_loss.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
@@ -22,15 +20,9 @@ def plot_curves(rows: list[dict[str, float]], path: str | Path) -> Path:
     ax_acc.plot(epochs, [100 * r["train_acc"] for r in rows], "o-", label="train")
     ax_acc.plot(epochs, [100 * r["test_acc"] for r in rows], "o-", label="test")
     ax_acc.set(xlabel="epoch", ylabel="top-1 accuracy (%)", title="Accuracy")
-    from matplotlib.ticker import MaxNLocator
-
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

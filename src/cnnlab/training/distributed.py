@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.distributed as dist
 
+from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 
 
@@ -45,7 +46,6 @@ class DistContext:
 
 def setup(device_name: str) -> DistContext:
     """Join torchrun's process group when launched by it; otherwise a single-process context."""
-    from cnnlab.training.trainer import pick_device
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))

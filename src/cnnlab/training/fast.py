@@ -33,6 +33,7 @@ from torch import nn
 
 from cnnlab.checkpoint import save_checkpoint, versions
 from cnnlab.data import TensorDataset, load_dataset
+from cnnlab.device import pick_device, seed_everything
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
@@ -43,7 +44,7 @@ from cnnlab.training.curves import plot_curves
 from cnnlab.training.recipes import register_recipe
 from cnnlab.training.runlog import checkpoint_meta, metrics_csv
 from cnnlab.training.schedule import parameter_groups
-from cnnlab.training.trainer import RunResult, default_out, pick_device, seed_everything
+from cnnlab.training.trainer import RunResult, default_out
 
 # The recipe's values in one place (TrainConfig fields; the rest keep their defaults).
 FAST_RECIPE = {

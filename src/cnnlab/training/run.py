@@ -17,6 +17,7 @@ from cnnlab.data.augment import check_names, step_generator
 from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import Sharding, TrainBatches, split_holdout
 from cnnlab.data.memory import normalize
+from cnnlab.device import seed_everything
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.models import get_model
@@ -53,7 +54,6 @@ class Run:
     """Model, optimizer, schedule, EMA, data and counters of one process of a run."""
 
     def __init__(self, cfg: TrainConfig, ctx: dist_.DistContext, out: Path) -> None:
-        from cnnlab.training.trainer import seed_everything
 
         self.cfg, self.ctx, self.out = cfg, ctx, out
         if cfg.threads:

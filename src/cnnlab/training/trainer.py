@@ -15,16 +15,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from cnnlab.checkpoint import save_checkpoint, versions
+from cnnlab.device import pick_device, seed_everything
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_json
 from cnnlab.training import distributed as dist_
@@ -49,23 +48,6 @@ class RunResult:
     out: Path
     rows: list[dict[str, float]]
     train_seconds: float
-
-
-def pick_device(name: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise CnnlabError(f"--device {name}: CUDA is not available on this machine")
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed python, numpy and torch; return a generator seeded the same way."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 def default_out(cfg: TrainConfig) -> Path:

@@ -10,31 +10,12 @@ import math
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
 from cnnlab.checkpoint import input_normalization
-from cnnlab.fileio import atomic_path
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig: Any, path: str | Path) -> Path:
-    """Write ``fig`` as a PNG atomically and close it."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    _pyplot().close(fig)
-    return path
+from cnnlab.plotting import pyplot, save_figure
 
 
 def to_display(x: torch.Tensor, meta: dict) -> np.ndarray:
@@ -63,7 +44,7 @@ def save_grid(tiles: Sequence[np.ndarray], path: str | Path, titles: Sequence[st
               title: str = "", cmap: str = "gray", columns: int | None = None,
               tile_inches: float = 1.0) -> Path:
     """Tiles (H x W in [0, 1] drawn with ``cmap``, or H x W x 3 in colour) in a grid."""
-    plt = _pyplot()
+    plt = pyplot()
     count = max(len(tiles), 1)
     cols = columns or min(count, max(1, math.ceil(math.sqrt(count))))
     rows = math.ceil(count / cols)
@@ -97,7 +78,7 @@ def save_heatmap(image: np.ndarray, heat: np.ndarray, path: str | Path, title: s
     on zero. ``detail`` (H x W x 3 in [0, 1]) replaces the middle panel, e.g. a gradient
     drawn as a picture.
     """
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.patches import Rectangle
 
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9), dpi=100)
