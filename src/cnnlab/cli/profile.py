@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -68,8 +69,6 @@ def profile_command(
     if text is not None:
         typer.echo(text, nl=False)
     if out is not None:
-        import json
-
         write_text(out, text if text is not None else json.dumps(result.to_dict(), indent=2))
 
 

@@ -10,8 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cnnlab.analysis import compare
+from cnnlab.analysis.chart import chart_points, plot_complexity
 from cnnlab.analysis.compare import PaperTable
 from cnnlab.analysis.formatting import markdown_table
+from cnnlab.analysis.googlenet_table import googlenet_table
 from cnnlab.cli.common import console, print_json
 from cnnlab.fileio import write_text
 
@@ -39,9 +42,6 @@ def tables_command(
     out: Annotated[Path | None, typer.Option(help="Also write Markdown to this file.")] = None,
 ) -> None:
     """Print each published table next to cnnlab's numbers, with every difference explained."""
-    from cnnlab.analysis import compare
-    from cnnlab.analysis.googlenet_table import googlenet_table
-
     builders = {Which.shares: compare.share_table, Which.vgg16: compare.vgg16_table,
                 Which.googlenet: googlenet_table, Which.cifar: compare.cifar_table}
     chosen = only or list(Which)
@@ -55,8 +55,6 @@ def tables_command(
     if out is not None:
         write_text(out, to_markdown(tables))
     if chart is not None:
-        from cnnlab.analysis.chart import chart_points, plot_complexity
-
         points, skipped = chart_points()
         written = plot_complexity(points, chart)
         console.print(f"chart: {', '.join(map(str, written))} ({len(points)} models; without a "
