@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,8 @@ from cnnlab.cli import main
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """The real console entry point in a subprocess: exit codes and stderr as a user sees them."""
-    return subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True, check=False,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "cnnlab", *args], capture_output=True,
+                          check=False, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +117,6 @@ def test_bad_inputs_give_one_line_errors(run_dir, fake_fashion, tmp_path, no_dow
 
 
 def test_checkpoint_that_does_not_fit(run_dir, tmp_path, capsys):
-    import shutil
-
     broken = tmp_path / "broken"
     shutil.copytree(run_dir, broken)
     meta = json.loads((broken / "checkpoint.json").read_text())

@@ -1,6 +1,7 @@
-"""Step-by-step traces: every window, its products and their sum, as the lecture's slides show.
+"""Every step of a convolution or pooling: each window, its products and their sum, as the
+lecture's slides show them (what ``cnnlab trace`` prints).
 
-``trace_conv`` and ``trace_pool`` work on one 2D plane (small inputs: a trace prints every
+``trace_conv`` and ``trace_pool`` work on one 2D plane (small inputs: the steps list every
 output position); ``trace_layer`` follows the shapes through a many-channel, many-filter layer
 (the lecture's 4D-tensor slide) and runs the reference conv2d to confirm them.
 """
@@ -30,8 +31,9 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Trace:
-    """A whole trace: the padded input, the kernel (conv only), every step and the output."""
+class WindowSteps:
+    """Every window of one conv or pooling: the padded input, the kernel (conv only), each
+    step and the output."""
 
     operation: str  # "conv", "max pool" or "avg pool"
     padded: np.ndarray  # (H + 2P, W + 2P)
@@ -65,7 +67,7 @@ def _check_steps(shape: tuple[int, int]) -> None:
 
 
 def trace_conv(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0,
-               bias: float = 0.0, padding_mode: str = "zero") -> Trace:
+               bias: float = 0.0, padding_mode: str = "zero") -> WindowSteps:
     """Cross-correlate a 2D ``image`` (H, W) with ``kernel`` (kh, kw), keeping every step.
 
     Output (H_out, W_out) with H_out = (H - kh + 2 padding) / stride + 1, which must be whole.
@@ -83,11 +85,11 @@ def trace_conv(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: 
             products = window * kernel
             steps.append(Step(row, col, window, products, float(products.sum()) + bias))
     output = np.array([s.value for s in steps]).reshape(views.shape[:2])
-    return Trace("conv", padded, kernel, stride, padding, steps, output)
+    return WindowSteps("conv", padded, kernel, stride, padding, steps, output)
 
 
 def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padding: int = 0,
-               op: str = "max") -> Trace:
+               op: str = "max") -> WindowSteps:
     """Max or average pooling of a 2D ``image`` (H, W), keeping every window.
 
     Stride defaults to ``size`` (non-overlapping windows); padding counts as -inf for max and
@@ -106,11 +108,11 @@ def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padd
     steps = [Step(r, c, views[r, c].copy(), np.empty(0), float(reduce(views[r, c])))
              for r in range(views.shape[0]) for c in range(views.shape[1])]
     output = np.array([s.value for s in steps]).reshape(views.shape[:2])
-    return Trace(f"{op} pool", padded, None, stride, padding, steps, output)
+    return WindowSteps(f"{op} pool", padded, None, stride, padding, steps, output)
 
 
 @dataclass(frozen=True)
-class LayerTrace:
+class LayerShapes:
     """Shapes through one conv layer, H x W x C like the lecture, and its cost."""
 
     input_hwc: tuple[int, int, int]
@@ -129,7 +131,7 @@ class LayerTrace:
 
 
 def trace_layer(input_hwc: tuple[int, int, int], filters: int, kernel: int, stride: int = 1,
-                padding: int = 0, run_limit: int = 2_000_000) -> LayerTrace:
+                padding: int = 0, run_limit: int = 2_000_000) -> LayerShapes:
     """Follow a (H, W, C) input through K filters of F x F x C.
 
     When the layer costs at most ``run_limit`` MACs the reference conv2d runs on random data to
@@ -147,5 +149,5 @@ def trace_layer(input_hwc: tuple[int, int, int], filters: int, kernel: int, stri
                      rng.standard_normal((filters, c, kernel, kernel)),
                      rng.standard_normal(filters), stride=stride, padding=padding)
         checked = out.shape == (1, filters, out_h, out_w)
-    return LayerTrace((h, w, c), filters, kernel, stride, padding, (out_h, out_w, filters),
+    return LayerShapes((h, w, c), filters, kernel, stride, padding, (out_h, out_w, filters),
                       filters * kernel * kernel * c, filters, macs, checked)

@@ -1,4 +1,4 @@
-"""Step-by-step traces of convolution and pooling, and their text."""
+"""Every window of a convolution or pooling (``cnnlab trace``), and their text."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlab.convolution.examples import CURVE_FILTER, CURVE_PATCH, POOL_EXAMPLE, conv_example
-from cnnlab.convolution.trace import MAX_TRACE_STEPS, trace_conv, trace_layer, trace_pool
-from cnnlab.convolution.trace_text import fmt, format_layer, format_trace
+from cnnlab.convolution.examples import (
+    CURVE_FILTER,
+    CURVE_PATCH,
+    OTHER_PATCH,
+    POOL_EXAMPLE,
+    conv_example,
+)
+from cnnlab.convolution.steps import MAX_TRACE_STEPS, trace_conv, trace_layer, trace_pool
+from cnnlab.convolution.steps_text import fmt, format_layer, format_steps
 from cnnlab.errors import CnnlabError
 
 
@@ -28,20 +34,20 @@ def test_every_step_is_the_sum_of_its_products_and_matches_torch():
 
 def test_text_shows_the_lectures_first_sum_and_the_feature_map():
     e = conv_example("lecture")
-    text = format_trace(trace_conv(e.image, e.kernel))
+    text = format_steps(trace_conv(e.image, e.kernel))
     assert "1×1 + 1×0 + 1×1 + 0×0 + 1×1 + 1×0 + 0×1 + 0×0 + 1×1 = 4" in text
     assert text.count("out[") == 9
     assert text.rstrip().endswith("4 3 4\n  2 4 3\n  2 3 4")
 
 
 def test_nonzero_only_lists_the_curve_detectors_five_products():
-    text = format_trace(trace_conv(CURVE_PATCH, CURVE_FILTER), nonzero_only=True)
+    text = format_steps(trace_conv(CURVE_PATCH, CURVE_FILTER), nonzero_only=True)
     line = next(row for row in text.splitlines() if "= 6600" in row)
     assert line.count("×") == 5 and "44 zero products not shown" in line
 
 
 def test_padded_trace_prints_the_padded_input():
-    text = format_trace(trace_conv(np.ones((2, 2)), np.ones((3, 3)), padding=1))
+    text = format_steps(trace_conv(np.ones((2, 2)), np.ones((3, 3)), padding=1))
     assert "padded input:" in text and "0 0 0 0" in text
 
 
@@ -54,7 +60,7 @@ def test_pool_trace_matches_torch(op):
 
 
 def test_lecture_pool_example_text():
-    text = format_trace(trace_pool(POOL_EXAMPLE, 2, 1))
+    text = format_steps(trace_pool(POOL_EXAMPLE, 2, 1))
     assert "max(4, 3, 2, 4) = 4" in text and "output (2x2)" in text
 
 
@@ -87,7 +93,5 @@ def test_fmt_writes_numbers_short():
 
 
 def test_curve_detector_on_the_other_patch_prints_all_zero():
-    from cnnlab.convolution.examples import OTHER_PATCH
-
-    text = format_trace(trace_conv(OTHER_PATCH, CURVE_FILTER), nonzero_only=True)
+    text = format_steps(trace_conv(OTHER_PATCH, CURVE_FILTER), nonzero_only=True)
     assert "(all 49 products are 0) = 0" in text

@@ -1,10 +1,10 @@
-"""Plain-text rendering of traces, in the lecture's notation (window value x kernel value)."""
+"""The steps as plain text, in the lecture's notation (window value x kernel value)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnnlab.convolution.trace import LayerTrace, Step, Trace
+from cnnlab.convolution.steps import LayerShapes, Step, WindowSteps
 
 
 def fmt(value: float) -> str:
@@ -36,7 +36,7 @@ def _sum_text(step: Step, kernel: np.ndarray, nonzero_only: bool) -> str:
     return f"{terms}{bias} = {fmt(step.value)}{note}"
 
 
-def _step_lines(trace: Trace, step: Step, nonzero_only: bool) -> list[str]:
+def _step_lines(trace: WindowSteps, step: Step, nonzero_only: bool) -> list[str]:
     kh, kw = step.window.shape
     top, left = step.row * trace.stride, step.col * trace.stride
     header = (f"out[{step.row},{step.col}]: window rows {top}-{top + kh - 1}, "
@@ -49,8 +49,8 @@ def _step_lines(trace: Trace, step: Step, nonzero_only: bool) -> list[str]:
     return [header, *format_matrix(step.window, "    "), f"    -> {result}", ""]
 
 
-def format_trace(trace: Trace, nonzero_only: bool = False) -> str:
-    """The whole trace: settings, kernel, every output position, and the output map."""
+def format_steps(trace: WindowSteps, nonzero_only: bool = False) -> str:
+    """All the steps: settings, kernel, every output position, and the output map."""
     ph, pw = trace.padded.shape
     pad = trace.padding
     size = f"{ph - 2 * pad}x{pw - 2 * pad}"
@@ -73,7 +73,7 @@ def format_trace(trace: Trace, nonzero_only: bool = False) -> str:
     return "\n".join(lines)
 
 
-def format_layer(layer: LayerTrace) -> str:
+def format_layer(layer: LayerShapes) -> str:
     """The 4D-tensor view of one conv layer, in the lecture's H x W x C notation."""
     h, w, c = layer.input_hwc
     oh, ow, k = layer.output_hwc
