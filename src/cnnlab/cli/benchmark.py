@@ -28,8 +28,8 @@ def infer_command(
     """Median milliseconds per batch and images/s for each backend, and the ratio to eager."""
     import torch
 
-    from cnnlab.checkpoint import resolve_model
     from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
+    from cnnlab.runs import resolve_model
 
     if threads:
         torch.set_num_threads(threads)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
+from cnnlab.runs import resolve_model
 
 
 def export_command(

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
 from cnnlab.inference.predict import predict_images
+from cnnlab.runs import resolve_model
 
 
 def predict_command(
