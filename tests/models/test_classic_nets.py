@@ -7,6 +7,8 @@ paper's LRN formula written with plain tensor ops.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torchvision
@@ -14,6 +16,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlab.cli import main
+from cnnlab.errors import CnnlabError
 from cnnlab.models import get_model, list_models, model_info
 from cnnlab.models.layers import alexnet_lrn
 from cnnlab.models.vgg import CONFIGS
@@ -252,8 +255,6 @@ def test_torchvision_state_dict_loads_and_outputs_match(name: str) -> None:
 
 
 def test_wrong_state_dict_is_a_clear_error() -> None:
-    from cnnlab.errors import CnnlabError
-
     state = torchvision.models.alexnet(weights=None).state_dict()  # the one-tower layout
     with pytest.raises(CnnlabError, match="do not fit alexnet .*shape: features.0.weight"):
         load_torchvision_weights(get_model("alexnet"), state)
@@ -295,7 +296,7 @@ def test_other_input_sizes_and_channels(name: str, size: tuple[int, int]) -> Non
 
 def test_cli_lists_and_describes(capsys) -> None:
     assert main(["models", "--json"]) == 0
-    listed = {row["name"]: row for row in __import__("json").loads(capsys.readouterr().out)}
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert set(ZOO_A) <= set(listed)
     assert listed["zfnet"]["paper"]["authors"].startswith("Matthew D. Zeiler")
     assert main(["models", "alexnet"]) == 0
