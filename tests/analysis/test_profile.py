@@ -9,8 +9,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlab.analysis.profiler import profile
-from cnnlab.analysis.targets import meta_model, parse_input_size
 from cnnlab.errors import CnnlabError
+from cnnlab.runs import meta_model, parse_input_size
 
 
 class Tiny(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cnnlab.analysis.profiler import profile
-from cnnlab.analysis.targets import meta_model
 from cnnlab.models import list_models
+from cnnlab.runs import meta_model
 
 
 # resnet1202 has resnet20's blocks, 200 times over: the CIFAR table test profiles it.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from cnnlab.analysis import tables as paper
 from cnnlab.analysis.profiler import Profile, profile
-from cnnlab.analysis.targets import meta_model
+from cnnlab.runs import meta_model
 
 
 @dataclass

@@ -32,7 +32,7 @@ def googlenet_table(model: nn.Module | None = None, label: str = "googlenet") ->
             table.missing.append("googlenet")
             table.notes.append("Not reproduced: googlenet is not registered.")
             return table
-        from cnnlab.analysis.targets import meta_model
+        from cnnlab.runs import meta_model
 
         model, _ = meta_model("googlenet", "3x224x224")
     p = profile(model, (3, 224, 224))

@@ -9,9 +9,9 @@ import torch
 import typer
 from rich.table import Table
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
 from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
+from cnnlab.runs import resolve_model
 
 benchmark_app = typer.Typer(help="Measure speed: `cnnlab benchmark infer MODEL`.",
                             no_args_is_help=True)

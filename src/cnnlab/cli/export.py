@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
 from cnnlab.errors import CnnlabError
 from cnnlab.inference.export import TOLERANCE, cached_onnx, copy_atomically
+from cnnlab.runs import resolve_model
 
 
 def export_command(

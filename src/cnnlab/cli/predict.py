@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
 from cnnlab.inference.backends import load_backend
 from cnnlab.inference.predict import predict_images
+from cnnlab.runs import resolve_model
 
 
 def predict_command(

@@ -13,10 +13,10 @@ from rich.table import Table
 
 from cnnlab.analysis import formatting
 from cnnlab.analysis.profiler import OPTIMIZER_STATE, profile
-from cnnlab.analysis.targets import meta_model
 from cnnlab.cli.common import console, print_json
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_text
+from cnnlab.runs import meta_model
 
 
 class Format(str, Enum):

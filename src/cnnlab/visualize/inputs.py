@@ -17,11 +17,11 @@ from cnnlab.fileio import atomic_path
 
 def load_subject(spec: str, weights: str | None = None,
                  size: int | None = None) -> tuple[nn.Module, dict]:
-    """``cnnlab.checkpoint.resolve_model``, then an optional square input side ``size``.
+    """``cnnlab.runs.resolve_model``, then an optional square input side ``size``.
 
     A smaller ``size`` makes ImageNet models quick to inspect (tests use 64 or 96 pixels).
     """
-    from cnnlab.checkpoint import resolve_model
+    from cnnlab.runs import resolve_model
 
     model, meta = resolve_model(spec, weights=weights)
     if size is not None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from cnnlab.checkpoint import load_checkpoint
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
+from cnnlab.runs import load_checkpoint
 from cnnlab.visualize.figures import save_grid, to_display
 
 

@@ -1,4 +1,5 @@
-"""--weights on train, evaluate and predict; safe loading; ImageNet class names offline."""
+"""--weights on train, evaluate and predict; safe loading; ImageNet class names offline; the
+builder options a weight provider's file needs."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import pytest
 import torch
 import torchvision
 from PIL import Image
+from safetensors.torch import save_file
 
 from cnnlab.checkpoint import load_state_file
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
 from cnnlab.models import get_model
 from cnnlab.models.weights import load_pretrained
+from cnnlab.runs import load_checkpoint, resolve_model
 
 
 class NotATensor:
@@ -56,8 +59,6 @@ def test_evaluate_and_finetune_from_weights(tmp_path, fake_fashion, capsys):
     torch.manual_seed(1)
     source = get_model("smallcnn")
     weights = tmp_path / "small.safetensors"
-    from safetensors.torch import save_file
-
     save_file({k: v.contiguous() for k, v in source.state_dict().items()}, str(weights))
     assert main(["evaluate", "smallcnn", "--weights", str(weights), "--data-dir",
                  str(fake_fashion), "--out", str(tmp_path / "ev"), "--json"]) == 0
@@ -67,8 +68,6 @@ def test_evaluate_and_finetune_from_weights(tmp_path, fake_fashion, capsys):
     assert main(["train", "--weights", str(weights), "--data-dir", str(fake_fashion),
                  "--epochs", "1", "--lr", "1e-9", "--out", str(out), "--quiet",
                  "--device", "cpu"]) == 0
-    from cnnlab.checkpoint import load_checkpoint
-
     tuned, _ = load_checkpoint(out)
     # A tiny learning rate leaves the conv weights where the file put them.
     assert torch.allclose(tuned.features[0].weight, source.features[0].weight, atol=1e-6)
@@ -82,3 +81,15 @@ def test_new_head_for_finetuning():
     load_pretrained(ten, imagenet.state_dict(), new_head=True)
     assert torch.equal(ten.conv1.weight, imagenet.conv1.weight)
     assert ten.fc.weight.shape == (10, 512)
+
+
+def test_torchvision_googlenet_weights_turn_on_its_input_transform(tmp_path):
+    # torchvision's GoogLeNet weights expect transform_input=True; googlenet_bn declares it.
+    weights = tmp_path / "googlenet-tv.pth"
+    reference = torchvision.models.googlenet(aux_logits=True, init_weights=True)
+    torch.save(reference.state_dict(), weights)
+    model, meta = resolve_model("googlenet_bn", weights=weights)
+    assert model.transform_input and meta["model_args"]["transform_input"] is True
+    assert torch.equal(model.fc.weight, reference.fc.weight)
+    plain, plain_meta = resolve_model("googlenet_bn")
+    assert not plain.transform_input and "transform_input" not in plain_meta["model_args"]

@@ -1,12 +1,13 @@
 """AlexNet, ZFNet, VGG-F/M/S, VGG A-E and NIN against their papers, torchvision and the lecture.
 
-Oracles: parameter counts from torchvision's weight metadata, from the issue, or counted by hand
-from the paper's layer table (the formulas are written out below); operation counts from the
-lecture's table; outputs of torchvision's own models after loading their state dicts; the AlexNet
+Oracles: parameter counts from torchvision's weight metadata or counted by hand from the paper's
+layer table (the formulas are written out below); operation counts from the lecture's table; outputs of torchvision's own models after loading their state dicts; the AlexNet
 paper's LRN formula written with plain tensor ops.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
@@ -15,8 +16,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlab.cli import main
+from cnnlab.errors import CnnlabError
 from cnnlab.models import get_model, list_models, model_info
-from cnnlab.models.alexnet import alexnet_lrn
+from cnnlab.models.layers import alexnet_lrn
 from cnnlab.models.vgg import CONFIGS
 from cnnlab.models.weights import load_torchvision_weights
 
@@ -59,7 +61,7 @@ VGG_C_FROM_D = 8 * (256 * 256 + 2 * 512 * 512)
 
 # name: (exact parameter count, where the number comes from)
 PARAMETERS = {
-    "alexnet": (60_965_224, "issue 3 (and the hand count ALEXNET)"),
+    "alexnet": (60_965_224, "hand count ALEXNET from Krizhevsky et al. section 3.5, Figure 2"),
     "alexnet_owt": (61_100_840, "torchvision AlexNet_Weights.IMAGENET1K_V1 num_params"),
     "zfnet": (62_357_608, "hand count ZFNET from Zeiler & Fergus Fig. 3"),
     "zfnet_wide": (107_627_624, "hand count ZFNET_WIDE (Fig. 3 with 512-1024-512)"),
@@ -81,7 +83,7 @@ PARAMETERS = {
 HAND_COUNTS = {"alexnet": ALEXNET, "zfnet": ZFNET, "zfnet_wide": ZFNET_WIDE, "vgg_f": VGG_F,
                "vgg_m": VGG_M, "vgg_s": VGG_M, "nin": NIN,
                "vgg16_c": PARAMETERS["vgg16"][0] - VGG_C_FROM_D}
-# The lecture's complexity table (issue 4, item 4a): parameters (M) and operations (M).
+# The lecture's complexity table: parameters (M) and operations (M).
 # Its "Ops" are multiply-adds plus one add per bias (checked below).
 LECTURE = {"alexnet": (61, 725), "vgg_m": (103, 1678), "vgg_s": (103, 2640),
            "vgg16": (138, 15484), "vgg19": (144, 19647)}
@@ -150,7 +152,7 @@ def test_lecture_complexity_table(name: str) -> None:
 
 
 def test_alexnet_macs() -> None:
-    # Issue 3: "about 724M multiply-adds"; the hand count of conv1..fc8 at 227x227.
+    # About 724M multiply-adds: the hand count of conv1..fc8 at 227x227 (Figure 2's map sizes).
     hand = (55 * 55 * 96 * 363 + 27 * 27 * 256 * 1200 + 13 * 13 * 384 * 2304
             + 13 * 13 * 384 * 1728 + 13 * 13 * 256 * 1728 + 9216 * 4096 + 4096 * 4096
             + 4096 * 1000)
@@ -253,8 +255,6 @@ def test_torchvision_state_dict_loads_and_outputs_match(name: str) -> None:
 
 
 def test_wrong_state_dict_is_a_clear_error() -> None:
-    from cnnlab.errors import CnnlabError
-
     state = torchvision.models.alexnet(weights=None).state_dict()  # the one-tower layout
     with pytest.raises(CnnlabError, match="do not fit alexnet .*shape: features.0.weight"):
         load_torchvision_weights(get_model("alexnet"), state)
@@ -296,7 +296,7 @@ def test_other_input_sizes_and_channels(name: str, size: tuple[int, int]) -> Non
 
 def test_cli_lists_and_describes(capsys) -> None:
     assert main(["models", "--json"]) == 0
-    listed = {row["name"]: row for row in __import__("json").loads(capsys.readouterr().out)}
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert set(ZOO_A) <= set(listed)
     assert listed["zfnet"]["paper"]["authors"].startswith("Matthew D. Zeiler")
     assert main(["models", "alexnet"]) == 0

@@ -1,4 +1,4 @@
-"""Zoo B: GoogLeNet, Inception-v3, ResNet / ResNeXt / SE / SENet, CIFAR ResNets and
+"""GoogLeNet, Inception-v3, ResNet / ResNeXt / SE / SENet, CIFAR ResNets and
 Inception-ResNet: parameter counts against published tables, outputs equal to torchvision's and
 timm's models after loading their state dicts, auxiliary heads, and the papers' layer tables."""
 
@@ -13,8 +13,16 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnlab.errors import CnnlabError
-from cnnlab.models import get_model, load_timm_weights, load_torchvision_weights
+from cnnlab.models import (
+    get_model,
+    list_models,
+    load_timm_weights,
+    load_torchvision_weights,
+    model_info,
+)
+from cnnlab.models.inception_resnet import from_timm_inception_resnet
 from cnnlab.models.layers import SqueezeExcite
+from cnnlab.models.senet import from_timm_legacy_senet
 from cnnlab.models.weights import load_pretrained
 
 # Exact parameter counts. Sources:
@@ -172,12 +180,18 @@ def test_timm_state_dict_gives_equal_outputs(name, options, timm_name, timm_opti
 @pytest.mark.parametrize(("name", "timm_name"), [("se_resnet101", "legacy_seresnet101"),
                                                  ("senet154", "legacy_senet154")])
 def test_full_depth_timm_keys_map_onto_ours(name: str, timm_name: str) -> None:
-    from cnnlab.models.resnet import from_timm_legacy_senet
-
     with torch.device("meta"):
         ours = _meta_state_shapes(get_model(name))
         theirs = _meta_state_shapes(timm.create_model(timm_name, pretrained=False))
     assert from_timm_legacy_senet(theirs) == ours  # the converter only renames keys
+
+
+def test_each_family_declares_its_key_conversion() -> None:
+    converters = {name: model_info(name).convert_state for name in list_models()}
+    assert {name for name, convert in converters.items() if convert is not None} == {
+        "se_resnet50", "se_resnet101", "se_resnext50_32x4d", "senet154", "inception_resnet_v2"}
+    assert converters["senet154"] is from_timm_legacy_senet
+    assert converters["inception_resnet_v2"] is from_timm_inception_resnet
 
 
 def test_paper_layout_differs_from_timm_v15_layout() -> None:
