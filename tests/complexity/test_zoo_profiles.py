@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.analysis.profiler import profile
 from cnnlab.analysis.targets import meta_model
+from cnnlab.complexity.profiler import profile
 from cnnlab.models import list_models
 
 
