@@ -31,7 +31,7 @@ def _count(tool: str, model, size: tuple[int, int, int]) -> tuple[int, int]:
     import torch
 
     if tool == "cnnlab":
-        from cnnlab.analysis.profiler import profile
+        from cnnlab.complexity.profiler import profile
 
         p = profile(model, size)
         return p.params, p.macs

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnlab.analysis.profiler import profile
+from cnnlab.complexity.profiler import profile
 from cnnlab.errors import CnnlabError
 from cnnlab.runs import meta_model, parse_input_size
 
@@ -74,7 +74,7 @@ def alexnet():
 
 
 def test_alexnet_matches_the_lecture(alexnet):
-    # Krizhevsky et al. 2012 as built by cnnlab (issue 3): 60,965,224 parameters, ~724.4M MACs;
+    # Krizhevsky et al. 2012 as cnnlab builds it: 60,965,224 parameters, ~724.4M MACs;
     # the lecture's table: params 3.8% conv / 96.2% FC, ops 91.9% / 8.1%.
     assert alexnet.input_size == (3, 227, 227)
     assert alexnet.params == 60_965_224

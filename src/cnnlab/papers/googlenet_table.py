@@ -14,9 +14,11 @@ import re
 
 from torch import nn
 
-from cnnlab.analysis import tables as paper
-from cnnlab.analysis.compare import PaperTable, missing_row, registered
-from cnnlab.analysis.profiler import LayerRow, Profile, profile
+from cnnlab.complexity.profiler import Profile, profile
+from cnnlab.complexity.rows import LayerRow
+from cnnlab.papers import tables as paper
+from cnnlab.papers.paper_table import PaperTable, missing_row, registered
+from cnnlab.runs import meta_model
 
 _HEADERS = ["type", "source", "patch/stride", "output size", "depth", "#1x1", "#3x3 reduce",
             "#3x3", "#5x5 reduce", "#5x5", "pool proj", "params (K=1024)", "ops (M)", "verdict"]
@@ -32,8 +34,6 @@ def googlenet_table(model: nn.Module | None = None, label: str = "googlenet") ->
             table.missing.append("googlenet")
             table.notes.append("Not reproduced: googlenet is not registered.")
             return table
-        from cnnlab.runs import meta_model
-
         model, _ = meta_model("googlenet", "3x224x224")
     p = profile(model, (3, 224, 224))
     modules = dict(model.named_modules())

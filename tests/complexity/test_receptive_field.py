@@ -15,7 +15,7 @@ import torch
 import torchvision
 from torch import nn
 
-from cnnlab.analysis.receptive_field import input_box, receptive_fields
+from cnnlab.complexity.receptive_field import input_box, receptive_fields
 from cnnlab.errors import CnnlabError
 from cnnlab.models import get_model
 

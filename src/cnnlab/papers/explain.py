@@ -6,8 +6,9 @@ that invalidates a reason shows up as a reason that no longer adds up.
 
 from __future__ import annotations
 
-from cnnlab.analysis.profiler import Profile
-from cnnlab.analysis.tables import ShareRow
+from cnnlab.complexity.profiler import Profile
+from cnnlab.papers.paper_table import bias_additions, native_profile
+from cnnlab.papers.tables import GOOGLENET_TABLE1, ShareRow
 
 
 def explain_shares(row: ShareRow, p: Profile) -> str:
@@ -39,8 +40,6 @@ def _vgg_f(row: ShareRow, p: Profile) -> str:
 
 
 def _nin(row: ShareRow, p: Profile) -> str:
-    from cnnlab.analysis.compare import bias_additions, native_profile
-
     at_227 = native_profile(row.model, "3x227x227")
     return (f"parameters and shares agree; ops do not: {p.macs / 1e6:.0f}M MACs at "
             f"{p.input_size[1]}x{p.input_size[2]} ({(p.macs + bias_additions(p)) / 1e6:.0f}M "
@@ -52,8 +51,6 @@ def _nin(row: ShareRow, p: Profile) -> str:
 
 
 def _googlenet(row: ShareRow, p: Profile) -> str:
-    from cnnlab.analysis.tables import GOOGLENET_TABLE1
-
     fc = sum(r.params for r in p.rows if r.category == "fc")
     weights = sum(r.weights for r in p.rows)
     table_k = sum(r.params_k or 0 for r in GOOGLENET_TABLE1)

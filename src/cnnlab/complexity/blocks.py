@@ -8,14 +8,11 @@ and inception modules), which is opened and its blocks listed instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import nn
 
-if TYPE_CHECKING:
-    from cnnlab.analysis.profiler import LayerRow
-    from cnnlab.analysis.receptive_field import ReceptiveField
-    from cnnlab.analysis.trace import Call
+from cnnlab.complexity.receptive_field import ReceptiveField
+from cnnlab.complexity.rows import LayerRow
+from cnnlab.complexity.walk import Call
 
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
@@ -36,8 +33,6 @@ def block_names(model: nn.Module, prefix: str = "") -> list[str]:
 def group_rows(rows: list[LayerRow], names: list[str], calls: dict[str, Call],
                fields: dict[str, ReceptiveField], batch: int) -> list[LayerRow]:
     """One row per block that ran: sums of its layers, the block output's shape and field."""
-    from cnnlab.analysis.profiler import LayerRow
-
     grouped = []
     for name in names:
         if name not in calls:

@@ -1,4 +1,5 @@
-"""Layer names a user can type (``features.3``, ``layer3.1``, ``inception4a``) and hooks on them.
+"""Feature extraction: layer names a user can type (``features.3``, ``layer3.1``,
+``inception4a``), a layer's output for a batch, and every layer's output shape.
 
 A layer's name is its dotted path in ``model.named_modules()``, the same path torchvision and
 timm print, so ``--layer layer3.1`` means what it means there. An unknown name raises a
@@ -7,9 +8,7 @@ CnnlabError that lists the closest valid names.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -71,26 +70,6 @@ def check_channel(channel: int, channels: int, layer: str) -> int:
         raise CnnlabError(f"channel {channel} is out of range: layer {layer!r} has {channels} "
                           f"channels (0..{channels - 1})")
     return channel
-
-
-@contextlib.contextmanager
-def capture(model: nn.Module, name: str) -> Iterator[dict[str, torch.Tensor]]:
-    """Record the output of layer ``name`` in ``box["output"]`` while the block runs.
-
-    The tensor keeps its autograd graph, so a caller can differentiate through it. A module
-    called twice (a shared ReLU) keeps its last output.
-    """
-    box: dict[str, torch.Tensor] = {}
-    layer = find_layer(model, name)
-
-    def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        box["output"] = output
-
-    handle = layer.register_forward_hook(hook)
-    try:
-        yield box
-    finally:
-        handle.remove()
 
 
 class _Stop(Exception):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 
-from cnnlab.analysis.profiler import LayerRow, Profile
-from cnnlab.analysis.receptive_field import ReceptiveField
+from cnnlab.complexity.profiler import Profile
+from cnnlab.complexity.receptive_field import ReceptiveField
+from cnnlab.complexity.rows import LayerRow
 
 
 def columns(flops: bool = False, other: bool = False) -> list[str]:
@@ -98,7 +99,7 @@ def _shares(p: Profile, what: str) -> str:
     return text + (f" (other layers {100 * rest:.1f}%)" if rest >= 0.0005 else "")
 
 
-def to_csv(p: Profile, flops: bool = False, other: bool = False) -> str:
+def profile_csv(p: Profile, flops: bool = False, other: bool = False) -> str:
     """Layers then blocks, one CSV row each, numbers unformatted; a ``level`` column tells them
     apart."""
     buffer = io.StringIO()
@@ -125,7 +126,7 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def to_markdown(p: Profile, flops: bool = False, other: bool = False,
+def profile_markdown(p: Profile, flops: bool = False, other: bool = False,
                 optimizer: str = "sgd-momentum") -> str:
     """Title, layer table, block table and totals as Markdown."""
     head = columns(flops, other)

@@ -1,4 +1,4 @@
-"""`cnnlab profile` and `cnnlab tables` end to end, including the errors a user can cause."""
+"""`cnnlab profile` end to end, including the errors a user can cause."""
 
 from __future__ import annotations
 
@@ -65,11 +65,3 @@ def test_profile_errors_are_one_line(capsys, args, message):
     status, _, err = run(capsys, *args)
     assert status != 0 and err.startswith("error: ") and message in err
     assert "Traceback" not in err and err.count("\n") == 1
-
-
-def test_tables_markdown_and_json(capsys, tmp_path):
-    status, out, _ = run(capsys, "tables", "--table", "vgg16", "--format", "json")
-    data = json.loads(out)
-    assert status == 0 and data[0]["key"] == "vgg16" and data[0]["missing"] == []
-    status, out, _ = run(capsys, "tables", "--table", "vgg16", "--format", "markdown")
-    assert status == 0 and "| CONV3-64 | 224x224x64 | 3.2M | 3,211,264 |" in out

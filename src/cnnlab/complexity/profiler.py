@@ -24,40 +24,20 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnlab.analysis.blocks import block_names, group_rows
-from cnnlab.analysis.receptive_field import ReceptiveField, check_input_size, fields_from_trace
-from cnnlab.analysis.trace import Call, trace
+from cnnlab.complexity.blocks import block_names, group_rows
+from cnnlab.complexity.receptive_field import (
+    FieldTracker,
+    ReceptiveField,
+    check_input_size,
+    fields_from_walk,
+)
+from cnnlab.complexity.rows import LayerRow
+from cnnlab.complexity.walk import Call, walk
+from cnnlab.errors import CnnlabError
 
 _MATMUL_OPS = {"mm", "addmm", "bmm", "baddbmm"}
 # Optimizer state, in copies of the parameters: momentum buffer; Adam's two moments.
 OPTIMIZER_STATE = {"sgd": 0, "sgd-momentum": 1, "adam": 2}
-
-
-@dataclass
-class LayerRow:
-    """One leaf layer call (or a functional op inside a container).
-
-    shape is one image's output (C x H x W, or features); activations and bytes are for the
-    whole batch; macs are multiply-accumulates for the whole batch.
-    """
-
-    name: str
-    kind: str
-    category: str  # "conv", "fc" or "other"
-    shape: tuple[int, ...]
-    activations: int
-    activation_bytes: int
-    weights: int
-    biases: int
-    macs: int
-    other_ops: int
-    field: ReceptiveField | None
-    cum_params: int = 0
-    cum_macs: int = 0
-
-    @property
-    def params(self) -> int:
-        return self.weights + self.biases
 
 
 @dataclass
@@ -112,8 +92,6 @@ class Profile:
         momentum one copy, Adam two, plain SGD none).
         """
         if optimizer not in OPTIMIZER_STATE:
-            from cnnlab.errors import CnnlabError
-
             raise CnnlabError(f"unknown optimizer {optimizer!r}; use one of "
                               f"{', '.join(OPTIMIZER_STATE)}")
         param_bytes = self.params * _itemsize(self.dtype)
@@ -150,15 +128,14 @@ def profile(model: nn.Module, input_size: tuple[int, int, int] = (3, 224, 224), 
     """Profile ``model`` on a ``batch x input_size`` (C, H, W) input, on shapes only.
 
     ``blocks`` names the modules summed into grouped rows (default: inception modules,
-    residual stages and other top-level blocks, see ``cnnlab.analysis.blocks``).
+    residual stages and other top-level blocks, see ``cnnlab.complexity.blocks``).
     """
-    from cnnlab.errors import CnnlabError
-
     size = check_input_size(input_size)
     if batch < 1:
         raise CnnlabError(f"batch must be at least 1, got {batch}")
-    recorded = trace(model, (batch, *size))
-    fields = fields_from_trace(recorded)
+    tracker = FieldTracker()
+    recorded = walk(model, (batch, *size), tracker)
+    fields = fields_from_walk(recorded)
     rows, owned = [], set()
     for call in recorded.calls:
         if call.leaf:
@@ -173,7 +150,7 @@ def profile(model: nn.Module, input_size: tuple[int, int, int] = (3, 224, 224), 
                    input_size=size, batch=batch, dtype=str(recorded.dtype).replace("torch.", ""),
                    rows=rows, blocks=grouped, params_not_run=not_run,
                    input_bytes=batch * _numel(size) * itemsize,
-                   approximate_ops=sorted(recorded.approximate))
+                   approximate_ops=sorted(tracker.approximate))
 
 
 def _row(call: Call, field: ReceptiveField | None, owned: set[int], batch: int) -> LayerRow:

@@ -1,7 +1,7 @@
 """Published complexity numbers, each with its source, as the lecture and the papers print them.
 
 These are data to compare against, never results: cnnlab's numbers are computed by the profiler
-(``cnnlab.analysis.compare`` puts the two side by side and explains every difference).
+(``cnnlab.papers.compare`` puts the two side by side and explains every difference).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.analysis.profiler import profile
+from cnnlab.complexity.profiler import profile
 from cnnlab.models import list_models
 from cnnlab.runs import meta_model
 

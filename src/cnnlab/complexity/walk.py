@@ -1,10 +1,11 @@
-"""Run a model once on shapes only (meta device or fake tensors) and record every layer call.
+"""Walk a model once on shapes only (meta device or fake tensors) and record every layer call.
 
 One pass gives, for every module call and every functional operator called directly inside a
 container (``x + identity``, ``torch.cat``): the output's shape and dtype, whether it allocates
 new memory, the FLOPs torch.utils.flop_counter's formulas give for its operators, the other
-(non multiply-add) operations, and the receptive field of its output. Nothing is computed: the
-tensors carry shapes only, so VGG-19 at 1024x1024 costs no activation memory.
+(non multiply-add) operations, and what a ``Tracker`` attached to its output (the receptive
+field, ``cnnlab.complexity.receptive_field.FieldTracker``). Nothing is computed: the tensors
+carry shapes only, so VGG-19 at 1024x1024 costs no activation memory.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -19,9 +21,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 from torch.utils.flop_counter import flop_registry
 
-from cnnlab.analysis.field_rules import FIELD_ATTR, field_of, output_field
-from cnnlab.analysis.fields import Field
-from cnnlab.analysis.other_ops import other_ops
+from cnnlab.complexity.other_ops import other_ops
 from cnnlab.errors import CnnlabError
 
 aten = torch.ops.aten
@@ -54,41 +54,49 @@ class Call:
     shape: tuple[int, ...] = ()
     dtype: torch.dtype | None = None
     allocates: bool = True
-    field: Field | None = None
+    field: object | None = None  # what the tracker attached to the output
     ops: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass
-class Trace:
+class Walk:
     """Everything one shape-only pass recorded, in execution order."""
 
     calls: list[Call]
     input_shape: tuple[int, ...]
     dtype: torch.dtype
-    approximate: set[str]
+
+
+class Tracker(Protocol):
+    """A value carried on every tensor of a walk, from the input through each aten operator."""
+
+    def start(self, x: torch.Tensor) -> None:
+        """Attach the input batch's value to ``x``."""
+
+    def step(self, func, args: tuple, kwargs: dict, out: torch.Tensor) -> None:
+        """Attach the value of ``out = func(*args, **kwargs)`` to ``out``."""
+
+    def read(self, tensor: torch.Tensor) -> object | None:
+        """The value attached to ``tensor``, or None."""
 
 
 class _Recorder(TorchDispatchMode):
     """Sees every aten operator; attributes it to the innermost module call."""
 
-    def __init__(self, names: dict[int, str]) -> None:
+    def __init__(self, names: dict[int, str], tracker: Tracker) -> None:
         super().__init__()
         self.names = names
+        self.tracker = tracker
         self.calls: list[Call] = []
         self.stack: list[Call] = []
         self.seen: dict[str, int] = {}
-        self.approximate: set[str] = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = _inference_batch_norm(func, args) or func(*args, **kwargs)
         first_out = next((t for t in tree_leaves(out) if isinstance(t, torch.Tensor)), None)
         if first_out is not None:
-            found, exact = output_field(func, args, kwargs, first_out)
-            if found is not None:
-                setattr(first_out, FIELD_ATTR, found)
-                if not exact:
-                    self.approximate.add(str(func.overloadpacket.__name__))
+            self.tracker.step(func, args, kwargs, first_out)
         self._count(func, args, kwargs, out, first_out)
         return out
 
@@ -111,7 +119,7 @@ class _Recorder(TorchDispatchMode):
         call = Call(name=name, kind=op, module=None, leaf=True, depth=parent.depth + 1,
                     allocates=not in_place)
         if out is not None:
-            call.shape, call.dtype, call.field = tuple(out.shape), out.dtype, field_of(out)
+            call.shape, call.dtype, call.field = tuple(out.shape), out.dtype, self.tracker.read(out)
         self.calls.append(call)
         return call
 
@@ -134,7 +142,7 @@ class _Recorder(TorchDispatchMode):
         out = next((t for t in tree_leaves(output) if isinstance(t, torch.Tensor)), None)
         if out is None:
             return
-        call.shape, call.dtype, call.field = tuple(out.shape), out.dtype, field_of(out)
+        call.shape, call.dtype, call.field = tuple(out.shape), out.dtype, self.tracker.read(out)
         ins = [t for t in tree_leaves(inputs) if isinstance(t, torch.Tensor)]
         call.allocates = not any(out is t for t in ins) and out._base is None
 
@@ -157,8 +165,11 @@ def _inference_batch_norm(func, args: tuple):
     return torch.empty_like(x), x.new_empty((0,)), x.new_empty((0,))
 
 
-def trace(model: nn.Module, input_shape: tuple[int, ...]) -> Trace:
+def walk(model: nn.Module, input_shape: tuple[int, ...], tracker: Tracker) -> Walk:
     """Run ``model`` on a shape-only ``input_shape`` (N x C x H x W) batch in eval mode.
+
+    ``tracker`` carries a value (the receptive field) on every tensor; each call records the
+    value of its output.
 
     A model whose parameters are on the meta device runs on meta tensors; any other model runs
     under FakeTensorMode, so its real weights are neither copied nor used.
@@ -170,22 +181,22 @@ def trace(model: nn.Module, input_shape: tuple[int, ...]) -> Trace:
     names = {id(m): n for n, m in reversed(list(model.named_modules()))}
     if next(model.children(), None) is None:  # a bare layer is its own only row
         names[id(model)] = type(model).__name__
-    recorder = _Recorder(names)
-    handles = [h for m in model.modules() for h in (
-        m.register_forward_pre_hook(recorder.pre_hook), m.register_forward_hook(recorder.post_hook))]
+    recorder = _Recorder(names, tracker)
+    handles = [h for m in model.modules() for h in (m.register_forward_pre_hook(recorder.pre_hook),
+                                                    m.register_forward_hook(recorder.post_hook))]
     was_training = model.training
     model.eval()
     try:
         with _shape_only(on_meta) as make_input, torch.no_grad():
             x = make_input(input_shape, dtype)
-            setattr(x, FIELD_ATTR, Field.identity())
+            tracker.start(x)
             with recorder:
                 _run(model, x)
     finally:
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    return Trace(recorder.calls, tuple(input_shape), dtype, recorder.approximate)
+    return Walk(recorder.calls, tuple(input_shape), dtype)
 
 
 @contextlib.contextmanager

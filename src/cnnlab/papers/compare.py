@@ -8,63 +8,20 @@ that is not registered gives a row that says so; nothing is dropped silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from cnnlab.analysis import tables as paper
-from cnnlab.analysis.profiler import Profile, profile
-from cnnlab.runs import meta_model
-
-
-@dataclass
-class PaperTable:
-    """A published table beside cnnlab's numbers."""
-
-    key: str
-    title: str
-    source: str
-    headers: list[str]
-    rows: list[list[str]]
-    notes: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # registry names not available
-
-    def to_dict(self) -> dict:
-        return {"key": self.key, "title": self.title, "source": self.source,
-                "headers": self.headers, "rows": self.rows, "notes": self.notes,
-                "missing": self.missing}
-
-
-def registered(name: str) -> bool:
-    from cnnlab.models import list_models
-
-    return name in list_models()
-
-
-def native_profile(name: str, input_text: str | None = None) -> Profile:
-    """Profile a registered model on the meta device at its native (or the given) size."""
-    model, size = meta_model(name, input_text)
-    return profile(model, size)
-
-
-def bias_additions(p: Profile) -> int:
-    """One addition per output of a conv or FC layer that has a bias (not counted as MACs)."""
-    return sum(r.activations for r in p.rows if r.biases and r.category in ("conv", "fc"))
-
-
-def within_rounding(ours: float, published: float) -> bool:
-    """True when ``ours`` rounds to ``published`` at the precision the table prints it."""
-    step = 0.5 if float(published).is_integer() else 0.05
-    return abs(ours - published) <= step + 1e-9
-
-
-def missing_row(name: str, width: int) -> list[str]:
-    return ["", f"cnnlab: {name} is not registered", *(["n/a"] * (width - 3)),
-            "NOT REPRODUCED"]
+from cnnlab.papers import tables as paper
+from cnnlab.papers.explain import explain_shares, vgg16_memory_note
+from cnnlab.papers.paper_table import (
+    PaperTable,
+    bias_additions,
+    missing_row,
+    native_profile,
+    registered,
+    within_rounding,
+)
 
 
 def share_table() -> PaperTable:
     """Table a: parameters and operations with their conv and FC shares."""
-    from cnnlab.analysis.explain import explain_shares
-
     headers = ["Model", "source", "Params (M)", "Conv %", "FC %", "Ops (M)", "Conv %", "FC %",
                "verdict"]
     table = PaperTable("shares", "Parameters and operations: conv vs FC", paper.LECTURE,
@@ -102,8 +59,6 @@ def share_table() -> PaperTable:
 
 def vgg16_table() -> PaperTable:
     """Table b: VGG-16 layer by layer, weights without biases, memory in values."""
-    from cnnlab.analysis.explain import vgg16_memory_note
-
     headers = ["layer", "output (HxWxC)", "memory (slide)", "memory (cnnlab)", "params (slide)",
                "weights (cnnlab)", "biases (cnnlab)", "verdict"]
     table = PaperTable("vgg16", "VGG-16: memory and parameters per layer", paper.VGG_SLIDE,
@@ -154,13 +109,6 @@ def cifar_table() -> PaperTable:
     table.notes.append("Counted: every parameter, batch-norm scales and shifts included; option "
                        "A shortcuts (zero padding) have none.")
     return table
-
-
-def all_tables() -> list[PaperTable]:
-    """The four tables of issue 4, in the lecture's order."""
-    from cnnlab.analysis.googlenet_table import googlenet_table
-
-    return [share_table(), vgg16_table(), googlenet_table(), cifar_table()]
 
 
 def _hwc(shape: tuple[int, ...]) -> tuple[int, int, int]:

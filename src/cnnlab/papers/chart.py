@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnlab.models import list_models, model_info
+from cnnlab.papers.paper_table import native_profile
 from cnnlab.plotting import pyplot, save_figure
 
 
@@ -42,9 +44,6 @@ def top1_accuracy(reported: dict[str, float]) -> tuple[float, str] | None:
 
 def chart_points() -> tuple[list[ChartPoint], list[str]]:
     """Points for every ImageNet model with a top-1 accuracy; and the models left out."""
-    from cnnlab.analysis.compare import native_profile
-    from cnnlab.models import list_models, model_info
-
     points, skipped = [], []
     for name in list_models():
         info = model_info(name)

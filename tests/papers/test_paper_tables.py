@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.analysis import compare
-from cnnlab.analysis.chart import ChartPoint, plot_complexity, top1_accuracy
-from cnnlab.analysis.googlenet_table import googlenet_table
-from cnnlab.analysis.tables import VGG16_LAYERS
+from cnnlab.papers import compare
+from cnnlab.papers.chart import ChartPoint, plot_complexity, top1_accuracy
+from cnnlab.papers.googlenet_table import googlenet_table
+from cnnlab.papers.tables import VGG16_LAYERS
 
 
 @pytest.fixture(scope="module")
