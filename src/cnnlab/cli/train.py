@@ -93,12 +93,10 @@ def train_command(
     if nproc is not None:
         raise typer.Exit(_launch(cfg, nproc, max_restarts, resume is not None))
     train_fn = recipes.get_recipe(cfg.recipe).train_fn
-    if train_fn is None:
-        from cnnlab.training import train as standard_train
+    if train_fn is None or resume:  # a saved config already has the recipe's rules applied
+        from cnnlab.training.trainer import train
 
-        result = standard_train(cfg, resume=resume is not None)
-    elif resume:
-        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop and cannot --resume")
+        result = train(cfg, resume=resume is not None)
     else:
         result = train_fn(cfg)
     if int(os.environ.get("RANK", "0")) != 0:  # other processes of a torchrun launch
@@ -114,12 +112,11 @@ def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> in
 
     import yaml
 
-    from cnnlab.training import recipes
     from cnnlab.training.distributed import launch_local
     from cnnlab.training.trainer import default_out
 
-    if recipes.get_recipe(cfg.recipe).train_fn is not None:
-        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop; --nproc needs a standard one")
+    if cfg.in_memory:
+        raise CnnlabError("in_memory runs in one process; set in_memory=false for --nproc")
     cfg.out = cfg.out or str(default_out(cfg))
     if resume:
         return launch_local(nproc, ["train", "--resume", cfg.out], max_restarts)
