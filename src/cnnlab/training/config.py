@@ -73,7 +73,7 @@ class TrainConfig:
     eval_resize: int | None = None  # shorter side before the center crop at evaluation
     eval_mode: str = "center"  # one of EVAL_MODES (also `cnnlab evaluate --crops`)
     aux_loss_weight: float = 0.3  # weight of auxiliary classifiers' losses (GoogLeNet)
-    amp: str = "none"  # autocast dtype on CUDA; fp32 on the CPU whatever this says
+    amp: str = "none"  # autocast dtype: fp16 needs CUDA, bf16 runs on CUDA and the CPU
     compile: bool = False  # torch.compile the model
     cudnn_benchmark: bool = True  # let cuDNN pick the fastest kernels (off in deterministic)
     deterministic: bool = False  # bit-reproducible: deterministic kernels, no benchmark mode
