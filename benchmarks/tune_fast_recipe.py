@@ -75,16 +75,9 @@ def tuning_run(args: argparse.Namespace) -> dict:
     view = cfg.eval_mode
     with tempfile.TemporaryDirectory() as folder:  # the run folder is thrown away
         run = Run(cfg, DistContext(device=pick_device(cfg.device)), Path(folder))
-        if args.lookahead:
-            lookahead = Lookahead(run.raw_model, run.total_steps)
-            schedule_step = run.scheduler.step
-
-            def step_both() -> None:  # the loop steps the schedule once after each update
-                schedule_step()
-                lookahead.step()
-
-            run.scheduler.step = step_both
-        rows = run.fit(lambda step, ctx: None)
+        lookahead = Lookahead(run.raw_model, run.total_steps) if args.lookahead else None
+        # fit calls this after every update (and its schedule step)
+        rows = run.fit(lambda step, ctx: lookahead.step() if lookahead else None)
         finals = {v: accuracy(run, v) for v in VIEWS}
     return {"args": vars(args), "translate": cfg.translate,
             "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1),
