@@ -1,7 +1,7 @@
 """Training throughput (images/s): cnnlab's training step against a plain reference loop, and
 the image-file input pipeline's images/s, in the same run.
 
-  ours       cnnlab.training.engine.TrainStep on the registry model: in-memory uint8 batches
+  ours       cnnlab.training.step.TrainStep on the registry model: in-memory uint8 batches
              normalized per batch, channels_last, foreach SGD (bf16 autocast on CUDA)
   reference  the loop a PyTorch user writes: torchvision's model where it has one (resnet50;
              torchvision has no CIFAR resnet20, so cnnlab's, in NCHW), a DataLoader over float
@@ -33,8 +33,8 @@ from cnnlab.data.memory import TensorDataset
 from cnnlab.models import get_model
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext
-from cnnlab.training.engine import TrainStep
 from cnnlab.training.schedule import make_optimizer, make_scheduler
+from cnnlab.training.step import TrainStep
 
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense bf16, vendor data sheets
 CASES = [("resnet20", 32, 10, 128), ("resnet50", 224, 1000, 16)]

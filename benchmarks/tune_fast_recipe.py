@@ -1,11 +1,11 @@
-"""One tuning run of the ``fast`` recipe's loop, scored with every test-time view.
+"""One tuning run of the ``fast`` recipe (the standard trainer), scored with every test-time view.
 
 The choices at the top of src/cnnlab/training/fast.py (translation for long schedules only,
 flipshift views, no lookahead) cite runs of this script:
 
     python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0                  # the recipe
     python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --translate 1    # with translation
-    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --lookahead      # airbench's lookahead
+    python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --lookahead      # airbench lookahead
     python benchmarks/tune_fast_recipe.py --epochs 6 --seed 0 --set label_smoothing=0.2
 
 Prints one JSON line (and appends it to --jsonl): the options, the training CPU seconds (this
@@ -23,10 +23,13 @@ from pathlib import Path
 import torch
 import yaml
 
+from cnnlab.device import pick_device
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.training import fast
+from cnnlab.training.distributed import DistContext
 from cnnlab.training.recipes import recipe_config
+from cnnlab.training.trainer import Run
 
 VIEWS = ("center", "flip", "flipshift")
 
@@ -53,40 +56,32 @@ class Lookahead:
         torch._foreach_copy_(self.tensors, self.average)
 
 
-def accuracy(run: fast._Trainer, view: str) -> float:
-    preds = predict(run.model, run.test_set, device=run.device, batch_size=2000,
+def accuracy(run: Run, view: str) -> float:
+    preds = predict(run.raw_model, run.test_set, device=run.ctx.device, batch_size=2000,
                     spec=ViewSpec(view), channels_last=True)
     return round(topk_accuracy(preds.log_probs, preds.labels, ks=(1,))[0], 4)
 
 
 def tuning_run(args: argparse.Namespace) -> dict:
     """Train once as the recipe would with the given changes; accuracies per view."""
-    torch.set_num_threads(args.threads)
     cfg = recipe_config("fast")
-    cfg.epochs, cfg.seed, cfg.quiet = args.epochs, args.seed, True
+    cfg.epochs, cfg.seed, cfg.quiet, cfg.threads = args.epochs, args.seed, True, args.threads
     for item in args.set:
         key, value = item.split("=", 1)
         setattr(cfg, key, yaml.safe_load(value))
-    fast.check_supported(cfg.validate())
-    run = fast._Trainer(cfg, Path(tempfile.gettempdir()))  # writes nothing: no run folder
     if args.translate is not None:
-        run.translate = args.translate
-    view = "flipshift" if run.translate else "flip"  # the recipe's rule
-    if args.lookahead:
-        lookahead = Lookahead(run.model, cfg.epochs * run.steps_per_epoch)
-        schedule_step = run.scheduler.step
-
-        def step_both() -> None:  # the loop steps the schedule once after each update
-            schedule_step()
-            lookahead.step()
-
-        run.scheduler.step = step_both
-    cpu, by_epoch = 0.0, []
-    for _ in range(cfg.epochs):
-        cpu += run.train_epoch()["cpu_seconds"]
-        by_epoch.append(accuracy(run, view))
-    return {"args": vars(args), "translate": run.translate, "cpu_seconds": round(cpu, 1),
-            f"{view}_by_epoch": by_epoch, **{v: accuracy(run, v) for v in VIEWS}}
+        cfg.translate = args.translate
+    fast.resolve(cfg.validate())  # the recipe's rule picks the views: flipshift when translating
+    view = cfg.eval_mode
+    with tempfile.TemporaryDirectory() as folder:  # the run folder is thrown away
+        run = Run(cfg, DistContext(device=pick_device(cfg.device)), Path(folder))
+        lookahead = Lookahead(run.raw_model, run.total_steps) if args.lookahead else None
+        # fit calls this after every update (and its schedule step)
+        rows = run.fit(lambda step, ctx: lookahead.step() if lookahead else None)
+        finals = {v: accuracy(run, v) for v in VIEWS}
+    return {"args": vars(args), "translate": cfg.translate,
+            "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1),
+            f"{view}_by_epoch": [round(r["test_acc"], 4) for r in rows], **finals}
 
 
 def main() -> None:

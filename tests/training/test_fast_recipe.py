@@ -1,4 +1,5 @@
-"""The fast recipe: batched augmentation, a short run that learns, a usable run folder."""
+"""The fast recipe: batched augmentation, a short run that learns, a usable run folder, and
+the standard trainer's in-memory option it is made of."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from PIL import Image
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
 from cnnlab.runs import load_checkpoint
-from cnnlab.training import fast
+from cnnlab.training import TrainConfig, fast, train
+from cnnlab.training.batches import augment
 from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
 
 
 def test_augment_moves_each_image_within_range():
     x = torch.arange(4 * 1 * 6 * 6, dtype=torch.float32).view(4, 1, 6, 6) + 1.0
     fill = torch.full((1, 1, 1, 1), -5.0)
-    out = fast.augment(x, torch.Generator().manual_seed(0), flip=True, translate=1, fill=fill)
+    out = augment(x, torch.Generator().manual_seed(0), flip=True, translate=1, fill=fill)
     assert out.shape == x.shape
     for image, moved in zip(x, out, strict=True):
         candidates = []
@@ -31,11 +33,12 @@ def test_augment_moves_each_image_within_range():
 
 def test_augment_flips_about_half():
     x = torch.arange(8, dtype=torch.float32).view(1, 1, 1, 8).repeat(1000, 1, 1, 1)
-    out = fast.augment(x, torch.Generator().manual_seed(0), flip=True, translate=0,
+    out = augment(x, torch.Generator().manual_seed(0), flip=True, translate=0,
                        fill=torch.zeros(1, 1, 1, 1))
     flipped = (out[:, 0, 0, 0] == 7).float().mean().item()
     assert 0.4 < flipped < 0.6
-    assert torch.equal(out[out[:, 0, 0, 0] == 7], x[:1].flip(-1).expand_as(out[out[:, 0, 0, 0] == 7]))
+    mirrored = out[out[:, 0, 0, 0] == 7]
+    assert torch.equal(mirrored, x[:1].flip(-1).expand_as(mirrored))
 
 
 def test_recipe_is_registered():
@@ -52,17 +55,53 @@ def test_views_the_loop_cannot_score_are_refused():
         fast.train_fast(cfg)
 
 
-def test_only_the_fast_loop_skips_evaluations(fake_fashion, tmp_path):
+def test_plateau_needs_every_epochs_score(fake_fashion, tmp_path):
     status = main(["train", "--data-dir", str(fake_fashion), "--epochs", "1", "--out",
-                   str(tmp_path / "run"), "--set", "eval_every=2", "--quiet"])
+                   str(tmp_path / "run"), "--set", "eval_every=2", "--set", "schedule=plateau",
+                   "--quiet"])
     assert status == 1 and not (tmp_path / "run" / "checkpoint.safetensors").exists()
 
 
-def test_unsupported_setting_is_refused():
-    cfg = recipe_config("fast")
-    cfg.ema_decay = 0.999
-    with pytest.raises(CnnlabError, match="does not support ema_decay"):
+def test_standard_batches_skip_evaluations_too(fake_fashion, tmp_path):
+    result = train(TrainConfig(data_dir=str(fake_fashion), epochs=2, batch_size=32,
+                               train_subset=64, test_subset=32, eval_every=2, quiet=True,
+                               device="cpu", out=str(tmp_path / "run")))
+    assert ["test_acc" in row for row in result.rows] == [False, True]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"augment": ["cifar"]}, "not augment=\\['cifar'\\]"),
+    ({"in_memory": False, "translate": 1}, "translate needs in_memory=true"),
+    ({"translate": -1}, "translate must be >= 0"),
+])
+def test_unsupported_setting_is_refused(fake_fashion, tmp_path, overrides, message):
+    cfg = recipe_config("fast").replace({"data_dir": str(fake_fashion), "device": "cpu",
+                                         "out": str(tmp_path / "run"), **overrides})
+    with pytest.raises(CnnlabError, match=message):
         fast.train_fast(cfg)
+    assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
+def test_the_recipe_is_the_standard_trainer_with_its_config(fake_fashion, tmp_path):
+    """train_fast only resolves the config: the trainer given that config runs the same."""
+    settings = {"data_dir": str(fake_fashion), "epochs": 2, "batch_size": 32, "device": "cpu",
+                "quiet": True, "train_subset": 128, "test_subset": 64, "translate": 1}
+    by_recipe = fast.train_fast(recipe_config("fast").replace(
+        {**settings, "out": str(tmp_path / "a")}))
+    values = {**fast.FAST_RECIPE, **settings, "amp": "none", "out": str(tmp_path / "b")}
+    by_trainer = train(TrainConfig(recipe="fast", **values))
+    drop = ("seconds", "cpu_seconds", "images_per_s")
+    assert [{k: v for k, v in row.items() if k not in drop} for row in by_recipe.rows] == \
+        [{k: v for k, v in row.items() if k not in drop} for row in by_trainer.rows]
+
+
+def test_ema_is_honoured_with_in_memory_batches(fake_fashion, tmp_path):
+    cfg = recipe_config("fast").replace({
+        "data_dir": str(fake_fashion), "epochs": 1, "batch_size": 32, "device": "cpu",
+        "quiet": True, "train_subset": 64, "test_subset": 32, "ema_decay": 0.9,
+        "out": str(tmp_path / "run")})
+    result = fast.train_fast(cfg)
+    assert "ema_test_acc" in result.rows[-1] and (tmp_path / "run" / "ema.safetensors").is_file()
 
 
 @pytest.fixture(scope="module")

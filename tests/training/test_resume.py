@@ -53,6 +53,22 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(fake_fashion, tmp_path):
     assert metrics(tmp_path / "whole") == metrics(tmp_path / "killed")
 
 
+def test_in_memory_run_resumes_bit_identical(fake_fashion, tmp_path):
+    """The fast recipe's in-memory batches redraw the interrupted epoch's flips and shifts."""
+    args = [*run_args(fake_fashion, tmp_path / "whole"), "--recipe", "fast",
+            "--set", "translate=1"]
+    assert main(args) == 0
+    args[args.index("--out") + 1] = str(tmp_path / "killed")
+    killed = cli(args, CNNLAB_FAULT_KILL_AT_STEP="11")
+    assert killed.returncode == -9, killed.stderr
+    resumed = cli(["train", "--resume", str(tmp_path / "killed")])
+    assert resumed.returncode == 0, resumed.stderr
+    a = load_file(tmp_path / "whole" / "checkpoint.safetensors")
+    b = load_file(tmp_path / "killed" / "checkpoint.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert metrics(tmp_path / "whole") == metrics(tmp_path / "killed")
+
+
 def test_nan_loss_stops_after_n_bad_steps_with_a_usable_checkpoint(fake_fashion, tmp_path):
     cfg = TrainConfig(data_dir=str(fake_fashion), lr=1e30, epochs=1, batch_size=32,
                       train_subset=256, test_subset=32, max_bad_steps=3, quiet=True,

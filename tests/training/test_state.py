@@ -12,6 +12,7 @@ from cnnlab.training.state import (
     flatten,
     list_states,
     load_state,
+    match_layouts,
     publish_state,
     rng_states,
     save_rank_rng,
@@ -59,3 +60,18 @@ def test_states_are_published_whole_and_only_the_last_k_kept(tmp_path):
     # A staging folder left by a killed process is not a state.
     save_rank_rng(tmp_path, 12, rank=0)
     assert list_states(tmp_path)[-1].name == "step-000000009"
+
+
+def test_loaded_optimizer_state_takes_its_parameters_layout():
+    """Fused kernels read a momentum buffer in its weight's layout (channels_last here)."""
+    conv = torch.nn.Conv2d(3, 4, 3).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(conv.parameters(), lr=0.1, momentum=0.9)
+    conv(torch.randn(2, 3, 6, 6)).sum().backward()
+    optimizer.step()
+    saved = optimizer.state_dict()
+    buffer = saved["state"][0]["momentum_buffer"]
+    saved["state"][0]["momentum_buffer"] = buffer.contiguous()  # as the state files store it
+    optimizer.load_state_dict(saved)
+    match_layouts(optimizer)
+    restored = optimizer.state[conv.weight]["momentum_buffer"]
+    assert restored.stride() == conv.weight.stride() and torch.equal(restored, buffer)

@@ -92,10 +92,8 @@ def train_command(
     if nproc is not None:
         raise typer.Exit(_launch(cfg, nproc, max_restarts, resume is not None))
     train_fn = recipes.get_recipe(cfg.recipe).train_fn
-    if train_fn is None:
+    if train_fn is None or resume:  # a saved config already has the recipe's rules applied
         result = standard_train(cfg, resume=resume is not None)
-    elif resume:
-        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop and cannot --resume")
     else:
         result = train_fn(cfg)
     if int(os.environ.get("RANK", "0")) != 0:  # other processes of a torchrun launch
@@ -107,8 +105,8 @@ def train_command(
 
 def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> int:
     """Rerun this command under torchrun with the resolved config in a YAML file."""
-    if recipes.get_recipe(cfg.recipe).train_fn is not None:
-        raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop; --nproc needs a standard one")
+    if cfg.in_memory:
+        raise CnnlabError("in_memory runs in one process; set in_memory=false for --nproc")
     cfg.out = cfg.out or str(default_out(cfg))
     if resume:
         return launch_local(nproc, ["train", "--resume", cfg.out], max_restarts)

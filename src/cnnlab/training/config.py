@@ -14,10 +14,15 @@ from typing import Any
 
 from cnnlab.errors import CnnlabError
 
-SCHEDULES = ("onecycle", "cosine", "constant", "step", "multistep", "plateau")
+# "onecycle-linear" is torch's OneCycleLR with linear ramps: the rate rises from lr/25 over
+# warmup_fraction of the steps, then falls to lr/25e4, while momentum cycles 0.95 -> 0.85 -> 0.95
+# (the ``momentum`` field is not read); "onecycle" is the LambdaLR shape of schedule.lr_factor.
+SCHEDULES = ("onecycle", "onecycle-linear", "cosine", "constant", "step", "multistep",
+             "plateau")
 OPTIMIZERS = ("sgd", "adamw")
 AMP_MODES = ("none", "bf16", "fp16")
-EVAL_MODES = ("center", "flip", "flipshift", "10crop", "multiscale")  # = evaluation.crops.CROP_MODES
+# the same as cnnlab.evaluation.crops.CROP_MODES
+EVAL_MODES = ("center", "flip", "flipshift", "10crop", "multiscale")
 
 
 @dataclass
@@ -47,10 +52,9 @@ class TrainConfig:
     train_subset: int | None = None  # first N training images (tests, quick looks)
     test_subset: int | None = None  # first N test images
     eval_batch_size: int = 1000
-    eval_every: int = 1  # test-split evaluation every N epochs and after the last (fast recipe)
+    eval_every: int = 1  # test-split evaluation every N epochs and after the last
     out: str | None = None  # run folder; None: runs/<model>-<timestamp>
     quiet: bool = False  # no progress bar or summary table
-    # --- added for the paper recipes (issue 6) ---
     recipe: str = "fashion-mnist"  # the named recipe these values started from
     optimizer: str = "sgd"  # one of OPTIMIZERS
     max_steps: int | None = None  # train for this many iterations (overrides epochs)
@@ -69,7 +73,7 @@ class TrainConfig:
     eval_resize: int | None = None  # shorter side before the center crop at evaluation
     eval_mode: str = "center"  # one of EVAL_MODES (also `cnnlab evaluate --crops`)
     aux_loss_weight: float = 0.3  # weight of auxiliary classifiers' losses (GoogLeNet)
-    amp: str = "none"  # autocast dtype on CUDA; fp32 on the CPU whatever this says
+    amp: str = "none"  # autocast dtype: fp16 needs CUDA, bf16 runs on CUDA and the CPU
     compile: bool = False  # torch.compile the model
     cudnn_benchmark: bool = True  # let cuDNN pick the fastest kernels (off in deterministic)
     deterministic: bool = False  # bit-reproducible: deterministic kernels, no benchmark mode
@@ -83,6 +87,12 @@ class TrainConfig:
     freeze_bn: bool = False  # BN layers use their running statistics (tiny per-process batches)
     sync_bn: bool = False  # synchronize BN statistics over processes (CUDA only)
     holdout: int = 0  # training images held out as a validation split (ensemble weight tuning)
+    # The whole training split on the device as normalized float32: a batch is one index
+    # operation, flips and translations are drawn once per epoch as batched tensor operations
+    # (in-memory datasets, one process; ``augment`` pieces need the standard batches).
+    in_memory: bool = False
+    translate: int | None = 0  # in_memory: random shift by up to N pixels; None: recipe's rule
+    fused_optimizer: bool = False  # torch's fused optimizer kernel where the device has one
 
     def validate(self) -> TrainConfig:
         """Raise CnnlabError naming the first invalid field."""
@@ -111,6 +121,10 @@ class TrainConfig:
             (self.max_bad_steps >= 1, "max_bad_steps must be >= 1"),
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.workers >= 0, "workers must be >= 0"),
+            (self.translate is None or self.translate >= 0, "translate must be >= 0"),
+            (not self.translate or self.in_memory, "translate needs in_memory=true"),
+            (self.eval_every == 1 or self.schedule != "plateau",
+             "eval_every: the plateau schedule reads every epoch's test score"),
             (self.device in ("auto", "cpu") or self.device.startswith("cuda"),
              f"unknown device {self.device!r}: use auto, cpu or cuda[:N]"),
             (self.train_subset is None or self.train_subset >= 1, "train subset must be >= 1"),

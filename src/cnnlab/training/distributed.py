@@ -38,15 +38,9 @@ class DistContext:
     def enabled(self) -> bool:
         return self.world > 1
 
-    def share(self, global_n: int) -> slice:
-        """This rank's contiguous slice of a global batch of ``global_n`` samples."""
-        per = global_n // self.world
-        return slice(self.rank * per, (self.rank + 1) * per)
-
 
 def setup(device_name: str) -> DistContext:
     """Join torchrun's process group when launched by it; otherwise a single-process context."""
-
     world = int(os.environ.get("WORLD_SIZE", "1"))
     restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
     if world <= 1:

@@ -54,10 +54,12 @@ class TrainProgress:
 
     def epoch_done(self, row: dict) -> None:
         if not self.quiet:
+            score = (f"test loss {row['test_loss']:.4f} acc {row['test_acc']:.2%}"
+                     if "test_acc" in row else "not evaluated")
             self.progress.console.print(
                 f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} acc "
-                f"{row['train_acc']:.2%} | test loss {row['test_loss']:.4f} acc "
-                f"{row['test_acc']:.2%} | {row['seconds']:.1f}s, {row['images_per_s']:,.0f} img/s")
+                f"{row['train_acc']:.2%} | {score} | {row['seconds']:.1f}s, "
+                f"{row['images_per_s']:,.0f} img/s")
         if row["epoch"] < self.epochs:
             self._reset(row["epoch"] + 1)
             self.progress.reset(self.task, total=self.total)
@@ -69,8 +71,10 @@ class TrainProgress:
                        "seconds", "img/s"):
             table.add_column(column, justify="right")
         for r in rows:
+            scored = "test_acc" in r  # rows of epochs without an evaluation leave them blank
             table.add_row(str(r["epoch"]), f"{r['train_loss']:.4f}", f"{r['train_acc']:.2%}",
-                          f"{r['test_loss']:.4f}", f"{r['test_acc']:.2%}",
-                          f"{r['test_top5']:.2%}", f"{r['seconds']:.1f}",
+                          f"{r['test_loss']:.4f}" if scored else "",
+                          f"{r['test_acc']:.2%}" if scored else "",
+                          f"{r['test_top5']:.2%}" if scored else "", f"{r['seconds']:.1f}",
                           f"{r['images_per_s']:,.0f}")
         Console().print(table)

@@ -1,17 +1,14 @@
-"""Named training recipes: a typed config factory, and optionally a training function of its own.
+"""Named training recipes: a typed config factory, and optionally a function that finishes it.
 
     register_recipe("resnet-cifar", make_config, train_fn=None, description="...")
     get_recipe("resnet-cifar").make_config()  -> TrainConfig
     list_recipes()                            -> sorted names
 
-``train_fn=None`` means the standard trainer (``cnnlab.training.trainer.train``). A recipe with
-its own loop passes ``train_fn(cfg: TrainConfig) -> RunResult`` and must write the same run
-folder layout.
-
-Plugin recipes in their own modules: the fast path (issue 7) lives in
-``cnnlab.training.fast`` and registers ``"fast"`` when imported; ``_PLUGIN_MODULES`` below lists
-such modules, and they are imported lazily the first time the registry is read (a module that
-does not exist yet is skipped). To add one, append its module name to that list.
+Every recipe trains with the standard trainer (``cnnlab.training.trainer.train``). A recipe
+whose values depend on the final config (after ``--set`` and the flags) passes
+``train_fn(cfg: TrainConfig) -> RunResult``, which applies those rules and calls the trainer;
+``train_fn=None`` calls the trainer directly. The ``fast`` recipe lives in
+``cnnlab.training.fast`` (its values and rules) and is registered here with the others.
 
 Hyperparameters come from the papers; where a paper leaves a value open the comment says what
 we chose and why.
@@ -19,14 +16,12 @@ we chose and why.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from cnnlab.errors import CnnlabError
+from cnnlab.training import fast
 from cnnlab.training.config import TrainConfig
-
-_PLUGIN_MODULES = ["cnnlab.training.fast"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,6 @@ class Recipe:
 
 
 _RECIPES: dict[str, Recipe] = {}
-_plugins_loaded = False
 
 
 def register_recipe(name: str, make_config: Callable[[], TrainConfig],
@@ -54,28 +48,13 @@ def register_recipe(name: str, make_config: Callable[[], TrainConfig],
     return recipe
 
 
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    for module in _PLUGIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:  # the plugin exists but one of its imports is missing
-                raise
-
-
 def list_recipes() -> list[str]:
     """Registered recipe names, sorted."""
-    _load_plugins()
     return sorted(_RECIPES)
 
 
 def get_recipe(name: str) -> Recipe:
     """The recipe called ``name``; CnnlabError listing the known names otherwise."""
-    _load_plugins()
     if name not in _RECIPES:
         raise CnnlabError(f"unknown recipe {name!r}: choose from {', '.join(list_recipes())}")
     return _RECIPES[name]
@@ -159,3 +138,5 @@ register_recipe("resnet-imagenet", _resnet_imagenet,
                 description="ResNet-50 2015: SGD 0.1 /10 on plateau, scale aug [256, 480]")
 register_recipe("resnet-cifar", _resnet_cifar,
                 description="ResNet-20 on CIFAR-10: 64k iterations, /10 at 32k and 48k")
+register_recipe("fast", fast.fast_config, fast.train_fast,
+                description="fastnet, in-memory batches, one-cycle SGD, flip TTA views")

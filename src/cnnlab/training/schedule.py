@@ -4,6 +4,7 @@ The schedule is one ``LambdaLR`` whose factor is a function of the global step: 
 shapes (step, multistep, cosine, one-cycle) and a linear warmup multiply, and "divide by 10 when
 the validation error stops improving" is a ``Plateau`` whose running scale the factor reads.
 One per-step object keeps resume simple: its state is the step count plus the plateau's.
+``onecycle-linear`` is torch's own OneCycleLR (linear ramps, cycled momentum) instead.
 """
 
 from __future__ import annotations
@@ -33,12 +34,23 @@ def parameter_groups(model: nn.Module, weight_decay: float, decay_all: bool) -> 
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """SGD (momentum, optional Nesterov) or AdamW; foreach kernels update a group at once."""
+    """SGD (momentum, optional Nesterov) or AdamW over ``parameter_groups``.
+
+    foreach kernels update a group at once; with ``fused_optimizer`` torch's fused kernel is
+    used where this torch has one for the device and dtype (foreach otherwise).
+    """
     groups = parameter_groups(model, cfg.weight_decay, cfg.decay_bn_and_bias)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
-                           nesterov=cfg.nesterov and cfg.momentum > 0, foreach=True)
+        kind, options = torch.optim.AdamW, {"lr": cfg.lr}
+    else:
+        kind, options = torch.optim.SGD, {"lr": cfg.lr, "momentum": cfg.momentum,
+                                          "nesterov": cfg.nesterov and cfg.momentum > 0}
+    if cfg.fused_optimizer:
+        try:
+            return kind(groups, fused=True, **options)
+        except (RuntimeError, ValueError):  # no fused kernel for this device or dtype
+            pass
+    return kind(groups, foreach=True, **options)
 
 
 class Plateau:
@@ -104,6 +116,20 @@ def lr_factor(cfg: TrainConfig, total_steps: int, steps_per_epoch: int,
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int,
                    steps_per_epoch: int = 1,
                    plateau: Plateau | None = None) -> torch.optim.lr_scheduler.LRScheduler:
-    """A per-step LambdaLR following ``lr_factor``; call ``step()`` after every optimizer step."""
+    """A per-step schedule (call ``step()`` after every optimizer step): LambdaLR following
+    ``lr_factor``, or torch's OneCycleLR with linear ramps for ``onecycle-linear``."""
+    if cfg.schedule == "onecycle-linear":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=cfg.lr, total_steps=total_steps, pct_start=cfg.warmup_fraction,
+            anneal_strategy="linear")
     factor = lr_factor(cfg, total_steps, steps_per_epoch, plateau)
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def logged_lr(scheduler: torch.optim.lr_scheduler.LRScheduler, last_step_lr: float) -> float:
+    """The learning rate a metrics row shows: the one the next step uses, but for OneCycleLR
+    the one of the epoch's last step (after the final step its next value is an extrapolation
+    below zero)."""
+    if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+        return last_step_lr
+    return scheduler.optimizer.param_groups[0]["lr"]

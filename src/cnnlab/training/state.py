@@ -86,6 +86,17 @@ def set_rng_states(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def match_layouts(optimizer: torch.optim.Optimizer) -> None:
+    """Give each loaded per-parameter optimizer tensor (momentum, Adam moments) its parameter's
+    memory layout. State files store tensors contiguous, and fused optimizer kernels read a
+    buffer in its parameter's layout: a channels_last weight with a contiguous momentum buffer
+    would mix up elements."""
+    for param, state in optimizer.state.items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.shape == param.shape:
+                state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
 def _save_tree(folder: Path, stem: str, tree: dict[str, Any]) -> None:
     tensors: dict[str, torch.Tensor] = {}
     structure = flatten(tree, tensors)

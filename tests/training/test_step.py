@@ -10,7 +10,7 @@ from torch import nn
 from cnnlab.errors import CnnlabError
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext
-from cnnlab.training.engine import TrainStep, autocast_dtype
+from cnnlab.training.step import TrainStep, autocast_dtype
 
 
 class TwoHeads(nn.Module):

@@ -75,6 +75,7 @@ class TrainStep:
         self.scaler = torch.amp.GradScaler(
             "cuda", enabled=self.dtype == torch.float16 and ctx.device.type == "cuda")
         self.mixer = make_mixer(cfg, num_classes)
+        self.lr = optimizer.param_groups[0]["lr"]  # the rate of the latest step
 
     def _autocast(self):
         if self.dtype is None:
@@ -112,6 +113,7 @@ class TrainStep:
             self.scaler.update()
             if self.ema is not None:
                 self.ema.update_parameters(self.raw_model)
+        self.lr = self.optimizer.param_groups[0]["lr"]
         with warnings.catch_warnings():  # a skipped first step warns "scheduler before optimizer"
             warnings.simplefilter("ignore", UserWarning)
             self.scheduler.step()

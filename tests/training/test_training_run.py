@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 import torch
@@ -38,8 +39,6 @@ def test_run_folder_is_complete(short_run):
                 "versions"):
         assert key in meta
     assert not list(out.glob("*.tmp")), "temp files left behind"
-    import os
-
     mask = os.umask(0)
     os.umask(mask)
     for name in ("checkpoint.safetensors", "checkpoint.json", "metrics.csv"):
