@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Issue order: the skeleton first, then the pieces in the order the course meets them.
-REPORTS = ["skeleton", "filters", "profile", "training", "fast", "inference", "viz"]
+REPORTS = ["skeleton", "filters", "profile", "training", "fast", "inference", "viz",
+           "startup"]
 
 
 def demote(markdown: str, levels: int = 2) -> str:

@@ -31,7 +31,7 @@ def _count(tool: str, model, size: tuple[int, int, int]) -> tuple[int, int]:
     import torch
 
     if tool == "cnnlab":
-        from cnnlab.analysis.profiler import profile
+        from cnnlab.complexity.profiler import profile
 
         p = profile(model, size)
         return p.params, p.macs
@@ -66,8 +66,8 @@ def worker(tool: str, names: list[str], side: int) -> dict:
     """Profile ``names`` at side x side with ``tool``; time, totals and memory per model."""
     import torch
 
-    from cnnlab.analysis.targets import meta_model
     from cnnlab.models import get_model, model_info
+    from cnnlab.runs import meta_model
 
     torch.set_num_threads(1)
     # First calls import torch's lazy machinery (meta kernels, refs, jit): a one-time cost of

@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 
-from cnnlab.checkpoint import load_checkpoint
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
+from cnnlab.runs import load_checkpoint
 from cnnlab.training import TrainConfig, train
 
 

@@ -4,8 +4,8 @@
   <stem>.json          model name and args, classes, normalization, input size, metrics, versions
 
 Both are written atomically (temp file, then rename), the JSON last, so a reader that finds
-the JSON always finds the matching weights. ``resolve_model`` turns what a user types (a run
-folder, or a registry name with an optional weights file) into a model and its metadata.
+the JSON always finds the matching weights. This module is the file format only; turning a run
+folder back into a model is ``cnnlab.runs``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from cnnlab.fileio import atomic_path, write_json
 
 FORMAT = "cnnlab-checkpoint/1"
 STEM = "checkpoint"
+StateDict = dict[str, torch.Tensor]
 
 
 def versions() -> dict[str, str]:
@@ -63,7 +64,7 @@ def read_meta(folder: str | Path, stem: str = STEM) -> dict[str, Any]:
     return meta
 
 
-def load_state_file(path: str | Path) -> dict[str, torch.Tensor]:
+def load_state_file(path: str | Path) -> StateDict:
     """Read a .safetensors file or a .pth/.pt state dict (torch.load with weights_only=True)."""
     path = Path(path)
     if not path.is_file():
@@ -85,7 +86,7 @@ def load_state_file(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+def load_state_into(model: nn.Module, state: StateDict, source: str) -> None:
     """Strictly load ``state``; a mismatch is a CnnlabError that names the first differences."""
     own = model.state_dict()
     missing = [k for k in own if k not in state]
@@ -100,85 +101,3 @@ def load_state_into(model: nn.Module, state: dict[str, torch.Tensor], source: st
         name = getattr(model, "registry_name", type(model).__name__)
         raise CnnlabError(f"{source}: weights do not fit {name} ({'; '.join(parts)})")
     model.load_state_dict(state, strict=True)
-
-
-def load_checkpoint(folder: str | Path, stem: str = STEM) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model recorded in a run folder and load its weights (CPU, eval mode)."""
-    from cnnlab.models import get_model
-
-    meta = read_meta(folder, stem)
-    args = meta.get("model_args", {})
-    model = get_model(meta["model"], **args)
-    weights = Path(folder) / f"{stem}.safetensors"
-    load_state_into(model, load_state_file(weights), str(weights))
-    return model.eval(), meta
-
-
-# torchvision's GoogLeNet and Inception-v3 weights expect their models' transform_input=True
-# (inputs re-normalized from ImageNet's statistics to [-1, 1]); a weights file for these two
-# cnnlab models is torchvision's, since they exist to load it.
-_TV_TRANSFORM = {"googlenet_bn", "inception_v3"}
-
-
-def resolve_model(spec: str, weights: str | Path | None = None,
-                  num_classes: int | None = None) -> tuple[nn.Module, dict[str, Any]]:
-    """A run folder, or a registry name (random weights unless ``weights`` is given).
-
-    Returns the model in eval mode and a metadata dict shaped like a checkpoint's sidecar.
-    """
-    from cnnlab.models import get_model, model_info
-
-    path = Path(spec)
-    if path.is_dir() or "/" in spec or spec.startswith("."):
-        if weights is not None:
-            raise CnnlabError("--weights applies to a model name, not to a run folder")
-        return load_checkpoint(path)
-    info = model_info(spec)
-    options = {"transform_input": True} if weights is not None and spec in _TV_TRANSFORM else {}
-    model = get_model(spec, num_classes=num_classes, **options)
-    if weights is not None:
-        from cnnlab.models.weights import load_pretrained
-
-        load_pretrained(model, weights)
-    meta = {"model": spec, "model_args": {"num_classes": model.num_classes, **options},
-            "input_size": list(info.input_size), "dataset": info.dataset,
-            **dataset_defaults(info.dataset, model.num_classes)}
-    return model.eval(), meta
-
-
-def dataset_defaults(dataset: str, num_classes: int) -> dict[str, Any]:
-    """Normalization and class names a zoo model (not a run) uses for its native dataset.
-
-    ImageNet's 1000 class names come from torchvision's weight metadata (offline); Fashion-MNIST
-    and CIFAR-10's from their datasets. Other class counts get their indices as names.
-    """
-    mean, std = _normalization(dataset)
-    classes: list[str] | None = None
-    if dataset == "imagenet" and num_classes == 1000:
-        from torchvision.models import AlexNet_Weights
-
-        classes = list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
-    elif dataset == "fashion-mnist" and num_classes == 10:
-        from cnnlab.data.fashion_mnist import CLASSES
-
-        classes = list(CLASSES)
-    elif dataset == "cifar10" and num_classes == 10:
-        classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck"]
-    return {"classes": classes, "normalization": {"mean": mean, "std": std}}
-
-
-def input_normalization(meta: dict) -> dict[str, list[float]]:
-    """The checkpoint's input statistics {"mean": [...], "std": [...]} (per channel, on [0, 1]
-    pixels); ImageNet's when the metadata names none (torchvision's files)."""
-    return meta.get("normalization") or dict(zip(("mean", "std"), _normalization("imagenet"),
-                                                 strict=True))
-
-
-def _normalization(dataset: str) -> tuple[list[float], list[float]]:
-    """The dataset module's own training-set statistics (ImageNet's for anything else)."""
-    from cnnlab.data import cifar, fashion_mnist, folder
-
-    stats = {"fashion-mnist": (fashion_mnist.MEAN, fashion_mnist.STD), **cifar.STATS}
-    mean, std = stats.get(dataset, (folder.IMAGENET_MEAN, folder.IMAGENET_STD))
-    return list(mean), list(std)

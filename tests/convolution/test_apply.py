@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from cnnlab.convolution.apply import BACKENDS, apply_kernel, to_display
+from cnnlab.convolution.apply import BACKENDS, apply_kernel, responses_to_pixels
 from cnnlab.convolution.kernels import KERNELS, custom_kernel, list_kernels
 from cnnlab.errors import CnnlabError
 
@@ -108,17 +108,18 @@ def test_identity_returns_the_image_and_uint8_scale_is_kept():
     out = apply_kernel(image, KERNELS["identity"])
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, image)
-    np.testing.assert_array_equal(to_display(out, KERNELS["identity"]), image)
+    np.testing.assert_array_equal(responses_to_pixels(out, KERNELS["identity"]), image)
 
 
 def test_display_modes():
     values = np.array([[-300.0, -10.0], [100.0, 400.0]])
     edge, blur = KERNELS["laplacian"], KERNELS["box-blur"]
-    np.testing.assert_array_equal(to_display(values, blur), [[0, 0], [100, 255]])
-    np.testing.assert_array_equal(to_display(values, edge), [[255, 10], [100, 255]])
+    np.testing.assert_array_equal(responses_to_pixels(values, blur), [[0, 0], [100, 255]])
+    np.testing.assert_array_equal(responses_to_pixels(values, edge), [[255, 10], [100, 255]])
     # minmax: (v + 300) / 700 * 255, rounded.
-    np.testing.assert_array_equal(to_display(values, mode="minmax"), [[0, 106], [146, 255]])
-    assert to_display(np.full((2, 2), 7.0), mode="minmax").max() == 0
+    np.testing.assert_array_equal(responses_to_pixels(values, mode="minmax"),
+                                  [[0, 106], [146, 255]])
+    assert responses_to_pixels(np.full((2, 2), 7.0), mode="minmax").max() == 0
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

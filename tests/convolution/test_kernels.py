@@ -15,7 +15,7 @@ REQUIRED = ["identity", "sharpen", "sharpen-5x5", "laplacian", "laplacian-8", "b
             "prewitt-x", "prewitt-y", "outline"]
 
 
-def test_the_issues_kernels_are_all_there_and_sorted():
+def test_the_classic_kernels_are_all_there_and_sorted():
     names = [k.name for k in list_kernels()]
     assert set(REQUIRED) <= set(names)
     assert names == sorted(names)

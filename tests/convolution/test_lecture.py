@@ -1,4 +1,4 @@
-"""The lecture's worked examples (/work/shared/lecture/cnn-lecture.txt), each with its slide."""
+"""The worked examples of the lecture slides "Convolutional Neural Network", each with its slide."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from cnnlab.convolution.examples import CURVE_FILTER, CURVE_PATCH, OTHER_PATCH, 
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.convolution.reference import conv2d
 from cnnlab.convolution.shapes import output_size
-from cnnlab.convolution.trace import trace_conv, trace_layer
+from cnnlab.convolution.steps import trace_conv, trace_layer
 
 
 def test_binary_image_with_x_filter_gives_the_slides_feature_map():

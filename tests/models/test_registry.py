@@ -8,12 +8,13 @@ model, then frees it), so the zoo's big networks are initialized once each.
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.models import get_model, list_models, minimum_input_size, model_info
+from cnnlab.models import get_model, list_models, minimum_input_size, model_info, registry
 
 MODELS = list_models()
 CLASSES = 7
@@ -112,6 +113,15 @@ def test_metadata(name: str) -> None:
         assert re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*_(top[15]_(acc|error)|error)(_[a-z0-9]+)?",
                             key), key
         assert 0 < value < 100, (key, value)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_builder_is_a_module_function_named_as_the_model(name: str) -> None:
+    # One function per name, as torchvision and timm: `grep "def resnet50("` finds the builder.
+    builder = registry._BUILDERS[name]
+    assert builder.__name__ == builder.__qualname__ == name
+    assert builder.__module__.startswith("cnnlab.models.")
+    assert getattr(sys.modules[builder.__module__], name) is builder
 
 
 def test_in_channels_option_and_wrong_channels() -> None:

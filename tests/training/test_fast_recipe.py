@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnlab.checkpoint import load_checkpoint
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
+from cnnlab.runs import load_checkpoint
 from cnnlab.training import fast
 from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
 

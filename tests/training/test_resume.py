@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from cnnlab.checkpoint import load_checkpoint
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
+from cnnlab.runs import load_checkpoint
 from cnnlab.training import TrainConfig, train
 from cnnlab.training.state import list_states
 

@@ -1,4 +1,5 @@
-"""Receptive fields (theoretical from the profiler, effective from gradients) and top patches."""
+"""Receptive fields (theoretical from the field arithmetic, effective from gradients) and top
+patches."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 import torch
 from viz_models import IDENTITY_META, Detector, blobs, conv_stack
 
+from cnnlab.complexity.receptive_field import receptive_field_map
 from cnnlab.errors import CnnlabError
-from cnnlab.visualize.receptive_field import receptive_field_map
 from cnnlab.visualize.top_patches import _crop, top_patches
 
 

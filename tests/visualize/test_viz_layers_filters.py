@@ -9,8 +9,8 @@ from torch import nn
 from viz_models import conv_stack
 
 from cnnlab.errors import CnnlabError
+from cnnlab.models.feature_extraction import find_conv, find_layer, last_spatial_layer, layer_output
 from cnnlab.visualize.filters import filter_grid, plot_filters
-from cnnlab.visualize.layers import find_conv, find_layer, last_spatial_layer, layer_output
 
 
 def _scaled(a: np.ndarray) -> np.ndarray:

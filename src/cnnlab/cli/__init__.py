@@ -1,34 +1,103 @@
 """The ``cnnlab`` command line: a thin layer over the library.
 
-Each command lives in a module of this package with a ``register(app)`` function; adding a
-command is adding its module name to ``COMMAND_MODULES``. Errors a user can cause print one
-line (``error: ...``) and exit non-zero, with no traceback.
+``COMMANDS`` below is the one list of commands: name -> module of this package and the
+one-line help ``cnnlab --help`` prints. A command's module (and through it torch, matplotlib,
+...) is imported only when that command runs or shows its own ``--help``, so the list and the
+light commands start quickly. Each module has a ``register(app)`` function that adds its
+command to a Typer app. Errors a user can cause print one line (``error: ...``) and exit
+non-zero, with no traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any, NamedTuple
 
 import click
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from cnnlab.errors import CnnlabError
 
-COMMAND_MODULES = ["train", "evaluate", "predict", "models", "samples", "kernels", "filter", "trace", "shape", "viz", "profile", "tables", "ensemble", "export", "benchmark"]
 
-app = typer.Typer(
-    name="cnnlab",
-    help="Convolutional neural networks for image classification: from what a convolution "
-    "computes to the classic ImageNet networks, their complexity, training and inspection.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+class CommandEntry(NamedTuple):
+    """Where a command lives (a module with ``register(app)``) and its one-line help."""
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"cnnlab.cli.{_name}").register(app)
+    module: str
+    help: str
+
+
+# In the order `cnnlab --help` lists them. tests/cli checks each help against the command's own.
+COMMANDS: dict[str, CommandEntry] = {
+    "train": CommandEntry("cnnlab.cli.train",
+        "Train a model (default: the small CNN on Fashion-MNIST) and write a run folder."),
+    "evaluate": CommandEntry("cnnlab.cli.evaluate",
+        "Top-1/top-5 error on the test split, per-class accuracy, confusion.png in RUN_DIR."),
+    "predict": CommandEntry("cnnlab.cli.predict",
+        "Print the top classes with probabilities for each IMAGE."),
+    "models": CommandEntry("cnnlab.cli.models",
+        "List the registered models with their papers, or describe NAME."),
+    "samples": CommandEntry("cnnlab.cli.samples",
+        "Write the first COUNT test images as OUT_DIR/test-NNNNN-<class>.png."),
+    "kernels": CommandEntry("cnnlab.cli.kernels",
+        "List the hand-crafted kernels with their matrices, or show NAME."),
+    "filter": CommandEntry("cnnlab.cli.filter",
+        "Cross-correlate IMAGE (each RGB channel, or gray) with a kernel and save the result."),
+    "shape": CommandEntry("cnnlab.cli.shape",
+        "Compute each layer's output size, parameters and activations for one image."),
+    "profile": CommandEntry("cnnlab.cli.profile",
+        "Parameters, MACs, activation memory and receptive fields, layer by layer and per block."),
+    "tables": CommandEntry("cnnlab.cli.tables",
+        "Print each published table next to cnnlab's numbers, with every difference explained."),
+    "ensemble": CommandEntry("cnnlab.cli.ensemble",
+        "Each run and their ensemble: top-1 and top-5 error, best first."),
+    "export": CommandEntry("cnnlab.cli.export",
+        "Export MODEL to ONNX (dynamic batch), checked to agree with torch within 1e-4."),
+    "trace": CommandEntry("cnnlab.cli.trace",
+        "Show every step of a convolution, a pooling, or a layer's shapes."),
+    "viz": CommandEntry("cnnlab.cli.viz",
+        "Pictures of what a network learned: filters, activations, receptive fields, occlusion, "
+        "attributions, confusion and mistakes."),
+    "benchmark": CommandEntry("cnnlab.cli.benchmark",
+        "Measure speed: `cnnlab benchmark infer MODEL`."),
+}
+
+HELP = ("Convolutional neural networks for image classification: from what a convolution "
+        "computes to the classic ImageNet networks, their complexity, training and inspection.")
+
+
+def load_command(name: str) -> TyperCommand | TyperGroup:
+    """The full click command ``name``: imports its module and builds it with Typer."""
+    module = importlib.import_module(COMMANDS[name].module)
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    module.register(app)
+    return typer.main.get_group(app).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: lists ``COMMANDS`` from the table, loads one when it runs.
+
+    The group holds a stand-in per command (name and one-line help) for listing and
+    "did you mean" suggestions; ``resolve_command`` swaps it for the full command.
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        stand_ins = [TyperCommand(name, help=entry.help) for name, entry in COMMANDS.items()]
+        super().__init__(commands=stand_ins, **attrs)
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in COMMANDS:
+            command = load_command(name)
+        return name, command, rest
+
+
+def build_cli() -> LazyGroup:
+    """The ``cnnlab`` group, with no command module imported yet."""
+    return LazyGroup(name="cnnlab", help=HELP, no_args_is_help=True,
+                     context_settings={"help_option_names": ["-h", "--help"]})
 
 
 def _click_exceptions(name: str) -> tuple[type[BaseException], ...]:
@@ -50,7 +119,7 @@ _EXITS = _click_exceptions("Exit")
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    command = typer.main.get_command(app)
+    command = build_cli()
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         status = command.main(args=args or ["--help"], prog_name="cnnlab", standalone_mode=False)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import statistics
 from typing import Annotated
 
+import torch
 import typer
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
+from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
+from cnnlab.runs import resolve_model
 
 benchmark_app = typer.Typer(help="Measure speed: `cnnlab benchmark infer MODEL`.",
                             no_args_is_help=True)
@@ -26,11 +29,6 @@ def infer_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Median milliseconds per batch and images/s for each backend, and the ratio to eager."""
-    import torch
-
-    from cnnlab.checkpoint import resolve_model
-    from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
-
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # random weights of a zoo name are the same each call (ONNX cache)

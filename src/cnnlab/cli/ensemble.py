@@ -21,7 +21,8 @@ def ensemble_command(
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N test images.")] = None,
     crops: Annotated[str | None, typer.Option(
-        help="center, flip, flipshift, 10crop or multiscale (default: each run's own, else center).")]
+        help="center, flip, flipshift, 10crop or multiscale (default: each run's own, else "
+        "center).")]
     = None,
     scales: Annotated[str | None, typer.Option(help="multiscale: shorter sides.")] = None,
     workers: Annotated[int, typer.Option(help="Decoding worker processes.")] = 0,

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from cnnlab.cli.common import console, percent, print_json
+from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.confusion import plot_confusion
 from cnnlab.evaluation.evaluate import evaluate_run
 from cnnlab.evaluation.predict import ViewSpec
@@ -17,8 +18,6 @@ from cnnlab.fileio import write_json
 
 def parse_scales(text: str | None) -> list[int]:
     """"256,384,512" -> [256, 384, 512]."""
-    from cnnlab.errors import CnnlabError
-
     if not text:
         return []
     try:

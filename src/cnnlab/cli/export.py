@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
+from cnnlab.errors import CnnlabError
+from cnnlab.inference.export import TOLERANCE, cached_onnx, copy_atomically
+from cnnlab.runs import resolve_model
 
 
 def export_command(
@@ -21,9 +23,6 @@ def export_command(
 
     The export is cached in ~/.cache/cnnlab/onnx by a hash of the weights; OUT is a copy.
     """
-    from cnnlab.errors import CnnlabError
-    from cnnlab.inference.export import TOLERANCE, cached_onnx, copy_atomically
-
     if onnx.is_dir():
         raise CnnlabError(f"--onnx {onnx}: is a folder; give the .onnx file name to write")
     net, meta = resolve_model(model, weights=weights)

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.convolution.apply import BACKENDS, apply_kernel, resolve_display, to_display
+from cnnlab.convolution.apply import BACKENDS, apply_kernel, resolve_display, responses_to_pixels
 from cnnlab.convolution.figures import side_by_side
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
@@ -52,7 +52,8 @@ def filter_command(
     padding: Annotated[str, typer.Option(help="same, valid, or pixels per side.")] = "same",
     border: Annotated[str, typer.Option(help="What padding holds: reflect, replicate, zero.")]
     = "reflect",
-    dilation: Annotated[int, typer.Option(min=1, help="Spacing of the kernel's taps (1 = adjacent).")] = 1,
+    dilation: Annotated[int, typer.Option(min=1, help="Spacing of the kernel's taps "
+                                          "(1 = adjacent).")] = 1,
     gray: Annotated[bool, typer.Option(help="Filter the grayscale image, not each of R, G, B.")]
     = False,
     display: Annotated[str, typer.Option(help="auto, clip, abs or minmax: how responses become "
@@ -74,7 +75,7 @@ def filter_command(
     picked = get_kernel(kernel)
     values = apply_kernel(image, picked, stride, padding, border, dilation, backend)
     mode = resolve_display(picked, display)
-    pixels = to_display(values, picked, mode)
+    pixels = responses_to_pixels(values, picked, mode)
     save_image(pixels, out)
     if figure is not None:
         side_by_side(image, picked, pixels, figure, f"(display: {mode})")

@@ -8,7 +8,7 @@ import typer
 
 from cnnlab.cli.common import console, print_json
 from cnnlab.convolution.kernels import Kernel, get_kernel, integer_form, list_kernels
-from cnnlab.convolution.trace_text import format_matrix
+from cnnlab.convolution.steps_text import format_matrix
 
 
 def _record(kernel: Kernel) -> dict:

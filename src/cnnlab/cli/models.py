@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import torch
 import typer
 from rich.table import Table
 
@@ -16,8 +17,6 @@ def _param_count(module) -> int:
 
 
 def _details(name: str, json_output: bool) -> None:
-    import torch
-
     info = model_info(name)
     with torch.device("meta"):
         model = get_model(name)

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.cli.common import console, print_json
+from cnnlab.inference.backends import load_backend
 from cnnlab.inference.classify import classify_images
+from cnnlab.runs import resolve_model
 
 
 def predict_command(
@@ -25,8 +26,6 @@ def predict_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Print the top classes with probabilities for each IMAGE."""
-    from cnnlab.inference.backends import load_backend
-
     net, meta = resolve_model(model, weights=weights)
     net = load_backend(backend, net, meta["input_size"])
     results = classify_images(net, meta, images, top=top, invert=invert)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -10,12 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cnnlab.analysis import formatting
-from cnnlab.analysis.profiler import OPTIMIZER_STATE, profile
-from cnnlab.analysis.targets import meta_model
 from cnnlab.cli.common import console, print_json
+from cnnlab.complexity import formatting
+from cnnlab.complexity.profiler import OPTIMIZER_STATE, profile
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_text
+from cnnlab.runs import meta_model
 
 
 class Format(str, Enum):
@@ -56,20 +57,18 @@ def profile_command(
     if output_format is Format.table:
         _print_tables(result, flops, other, blocks_only, optimizer)
         if out is not None:
-            write_text(out, formatting.to_markdown(result, flops, other, optimizer))
+            write_text(out, formatting.profile_markdown(result, flops, other, optimizer))
         return
     if output_format is Format.json:
         text = None
         print_json(result.to_dict())
     elif output_format is Format.csv:
-        text = formatting.to_csv(result, flops, other)
+        text = formatting.profile_csv(result, flops, other)
     else:
-        text = formatting.to_markdown(result, flops, other, optimizer)
+        text = formatting.profile_markdown(result, flops, other, optimizer)
     if text is not None:
         typer.echo(text, nl=False)
     if out is not None:
-        import json
-
         write_text(out, text if text is not None else json.dumps(result.to_dict(), indent=2))
 
 

@@ -10,10 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cnnlab.analysis.compare import PaperTable
-from cnnlab.analysis.formatting import markdown_table
 from cnnlab.cli.common import console, print_json
 from cnnlab.fileio import write_text
+from cnnlab.papers import compare
+from cnnlab.papers.chart import chart_points, plot_complexity
+from cnnlab.papers.googlenet_table import googlenet_table
+from cnnlab.papers.paper_table import PaperTable, paper_tables_markdown
 
 
 class Which(str, Enum):
@@ -39,9 +41,6 @@ def tables_command(
     out: Annotated[Path | None, typer.Option(help="Also write Markdown to this file.")] = None,
 ) -> None:
     """Print each published table next to cnnlab's numbers, with every difference explained."""
-    from cnnlab.analysis import compare
-    from cnnlab.analysis.googlenet_table import googlenet_table
-
     builders = {Which.shares: compare.share_table, Which.vgg16: compare.vgg16_table,
                 Which.googlenet: googlenet_table, Which.cifar: compare.cifar_table}
     chosen = only or list(Which)
@@ -49,28 +48,16 @@ def tables_command(
     if output_format is Format.json:
         print_json([t.to_dict() for t in tables])
     elif output_format is Format.markdown:
-        typer.echo(to_markdown(tables), nl=False)
+        typer.echo(paper_tables_markdown(tables), nl=False)
     else:
         _print_rich(tables)
     if out is not None:
-        write_text(out, to_markdown(tables))
+        write_text(out, paper_tables_markdown(tables))
     if chart is not None:
-        from cnnlab.analysis.chart import chart_points, plot_complexity
-
         points, skipped = chart_points()
         written = plot_complexity(points, chart)
         console.print(f"chart: {', '.join(map(str, written))} ({len(points)} models; without a "
                       f"published ImageNet top-1: {', '.join(skipped) or 'none'})")
-
-
-def to_markdown(tables: list[PaperTable]) -> str:
-    """Every table as Markdown: title, source, the table, its notes."""
-    parts = []
-    for t in tables:
-        parts += [f"### {t.title}", "", f"Source: {t.source}.", "",
-                  markdown_table(t.headers, t.rows), ""]
-        parts += [f"{i}. {note}" for i, note in enumerate(t.notes, 1)] + [""]
-    return "\n".join(parts)
 
 
 def _print_rich(tables: list[PaperTable]) -> None:

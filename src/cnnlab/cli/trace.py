@@ -11,8 +11,8 @@ from cnnlab.convolution.examples import CONV_EXAMPLES, POOL_EXAMPLE, conv_exampl
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.convolution.matrices import read_matrix
 from cnnlab.convolution.shapes import parse_size
-from cnnlab.convolution.trace import trace_conv, trace_layer, trace_pool
-from cnnlab.convolution.trace_text import format_layer, format_trace
+from cnnlab.convolution.steps import trace_conv, trace_layer, trace_pool
+from cnnlab.convolution.steps_text import format_layer, format_steps
 from cnnlab.errors import CnnlabError
 
 trace_app = typer.Typer(help="Show every step of a convolution, a pooling, or a layer's shapes.",
@@ -27,7 +27,7 @@ def _emit(trace, json_output: bool, nonzero: bool = False) -> None:
     if json_output:
         print_json(trace.to_dict())
     else:
-        print(format_trace(trace, nonzero_only=nonzero))
+        print(format_steps(trace, nonzero_only=nonzero))
 
 
 @trace_app.command("conv")

@@ -7,17 +7,22 @@ YAML file (``--config``), ``--set KEY=VALUE`` pairs, then the dedicated flags.
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Annotated, Any
 
 import typer
+import yaml
 
 from cnnlab.errors import CnnlabError
+from cnnlab.training import recipes
+from cnnlab.training import train as standard_train
 from cnnlab.training.config import TrainConfig, read_yaml_overrides
+from cnnlab.training.distributed import launch_local
+from cnnlab.training.recipes import recipe_config
+from cnnlab.training.trainer import default_out, load_run_config
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, Any]:
-    import yaml
-
     overrides = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -30,8 +35,6 @@ def _parse_sets(pairs: list[str]) -> dict[str, Any]:
 def build_config(recipe: str, config: str | None, sets: list[str],
                  flags: dict[str, Any]) -> TrainConfig:
     """Recipe defaults, then the YAML file, then ``--set`` pairs, then explicit flags."""
-    from cnnlab.training.recipes import recipe_config
-
     cfg = recipe_config(recipe)
     if config:
         cfg = cfg.replace(read_yaml_overrides(config), source=config)
@@ -71,8 +74,6 @@ def train_command(
     list_recipes: Annotated[bool, typer.Option(help="List the recipes and exit.")] = False,
 ) -> None:
     """Train a model (default: the small CNN on Fashion-MNIST) and write a run folder."""
-    from cnnlab.training import recipes
-
     if list_recipes:
         for name in recipes.list_recipes():
             print(f"{name:20s} {recipes.get_recipe(name).description}")
@@ -83,8 +84,6 @@ def train_command(
              "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
              "quiet": quiet or None}
     if resume:
-        from cnnlab.training.trainer import load_run_config
-
         cfg = load_run_config(resume).replace(
             {k: v for k, v in flags.items() if v is not None and k != "out"}, source="flags")
         cfg.out = resume
@@ -94,8 +93,6 @@ def train_command(
         raise typer.Exit(_launch(cfg, nproc, max_restarts, resume is not None))
     train_fn = recipes.get_recipe(cfg.recipe).train_fn
     if train_fn is None:
-        from cnnlab.training import train as standard_train
-
         result = standard_train(cfg, resume=resume is not None)
     elif resume:
         raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop and cannot --resume")
@@ -110,14 +107,6 @@ def train_command(
 
 def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> int:
     """Rerun this command under torchrun with the resolved config in a YAML file."""
-    import tempfile
-
-    import yaml
-
-    from cnnlab.training import recipes
-    from cnnlab.training.distributed import launch_local
-    from cnnlab.training.trainer import default_out
-
     if recipes.get_recipe(cfg.recipe).train_fn is not None:
         raise CnnlabError(f"recipe {cfg.recipe!r} has its own loop; --nproc needs a standard one")
     cfg.out = cfg.out or str(default_out(cfg))

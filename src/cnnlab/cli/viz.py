@@ -12,8 +12,10 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import console, print_json
+from cnnlab.complexity.receptive_field import receptive_field_map
 from cnnlab.evaluation.mistakes import find_mistakes
 from cnnlab.inference.classify import preprocess
+from cnnlab.models.feature_extraction import describe_layers
 from cnnlab.visualize import activations as act
 from cnnlab.visualize import attribution as attr
 from cnnlab.visualize import filters as filt
@@ -23,7 +25,6 @@ from cnnlab.visualize import receptive_field as rf
 from cnnlab.visualize import top_patches as tp
 from cnnlab.visualize.figures import denormalize
 from cnnlab.visualize.inputs import load_subject, parse_target, save_array
-from cnnlab.visualize.layers import describe_layers
 
 viz_app = typer.Typer(help="Pictures of what a network learned: filters, activations, receptive "
                       "fields, occlusion, attributions, confusion and mistakes.",
@@ -113,7 +114,7 @@ def receptive_field_command(model: Model, image: Image, layer: Annotated[str, ty
     """Theoretical (profiler) and effective (gradient) receptive field of one unit."""
     net, meta = load_subject(model, weights, size)
     inp = preprocess(image, meta, invert)
-    result = rf.receptive_field_map(net, inp, layer, channel, y, x)
+    result = receptive_field_map(net, inp, layer, channel, y, x)
     png = rf.plot_receptive_field(result, denormalize(inp, meta), _out(out, "receptive-field"),
                                   meta["model"])
     _finish(png, result.to_dict(), json_output, result.gradient)

@@ -6,7 +6,7 @@ why opencv-python-headless is a runtime dependency. The "scipy" and "numpy" back
 same values and are kept as independent checks (the numpy one is the reference im2col code).
 
 All backends compute a cross-correlation in float32 on the image's own scale (0..255 for 8-bit
-images); ``to_display`` turns the result into viewable uint8 pixels.
+images); ``responses_to_pixels`` turns the result into viewable uint8 pixels.
 """
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ def apply_kernel(image: np.ndarray, kernel: Kernel | np.ndarray, stride: int = 1
     return np.ascontiguousarray(out[::stride, ::stride], dtype=np.float32)
 
 
-def to_display(values: np.ndarray, kernel: Kernel | None = None, mode: str = "auto") -> np.ndarray:
+def responses_to_pixels(values: np.ndarray, kernel: Kernel | None = None,
+                        mode: str = "auto") -> np.ndarray:
     """Turn filter responses (0..255 scale) into uint8 pixels for viewing.
 
     "clip" clips to 0..255 (kernels whose weights sum to 1 keep the brightness, so this is the
@@ -177,7 +178,7 @@ def to_display(values: np.ndarray, kernel: Kernel | None = None, mode: str = "au
 
 
 def resolve_display(kernel: Kernel, mode: str) -> str:
-    """The display mode "auto" stands for with this kernel (see ``to_display``)."""
+    """The display mode "auto" stands for with this kernel (see ``responses_to_pixels``)."""
     if mode == "auto":
         return "clip" if abs(kernel.sum) > 1e-9 else "abs"
     return mode

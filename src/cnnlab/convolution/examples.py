@@ -1,4 +1,4 @@
-"""The lecture's worked examples as data (/work/shared/lecture/cnn-lecture.txt).
+"""The worked examples of the lecture slides "Convolutional Neural Network", as data.
 
 Only inputs live here; the expected answers are asserted in tests/convolution, each next to the
 slide it comes from.

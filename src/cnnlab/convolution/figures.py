@@ -67,7 +67,7 @@ def side_by_side(image: np.ndarray, kernel: Kernel, output: np.ndarray, path: st
 
     Args:
         image: uint8 (H, W) or (H, W, 3), as read.
-        output: uint8 (H_out, W_out[, 3]), already made displayable (``to_display``).
+        output: uint8 (H_out, W_out[, 3]), already made displayable (``responses_to_pixels``).
         caption: text under the output's title (e.g. the display mode).
     """
     panels = [_fit(image), _kernel_panel(kernel), _fit(output)]

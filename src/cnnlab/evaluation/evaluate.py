@@ -12,13 +12,13 @@ from typing import Any
 
 import torch
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.data import load_dataset
 from cnnlab.data.loaders import split_holdout
 from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
 from cnnlab.evaluation.predict import Predictions, ViewSpec, predict
+from cnnlab.runs import resolve_model
 
 
 @dataclass

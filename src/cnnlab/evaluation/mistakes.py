@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from cnnlab.checkpoint import load_checkpoint
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.predict import ViewSpec, predict
+from cnnlab.runs import load_checkpoint
 
 
 @dataclass

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnlab.checkpoint import input_normalization
 from cnnlab.errors import CnnlabError
 from cnnlab.imaging import load_image
+from cnnlab.runs import input_normalization
 
 
 @dataclass

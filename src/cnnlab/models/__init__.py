@@ -1,4 +1,10 @@
-"""The model zoo. Importing this package registers every family in the registry."""
+"""The model zoo. Importing this package registers every family in the registry.
+
+One file per family (alexnet.py, vgg.py, resnet.py, senet.py, ...), each with one builder
+function per registered name; shared parts by concept in layers.py; the registry in
+registry.py; loading other libraries' state dicts in weights.py. Family files import from these
+submodules, never from this package.
+"""
 
 from cnnlab.models import (  # noqa: F401  (importing a family registers its models)
     alexnet,
@@ -9,6 +15,7 @@ from cnnlab.models import (  # noqa: F401  (importing a family registers its mod
     nin,
     resnet,
     resnet_cifar,
+    senet,
     small,
     vgg,
     vgg_chatfield,

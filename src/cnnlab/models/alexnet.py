@@ -33,11 +33,9 @@ no groups, 224x224 input, dropout before fc6 and fc7. It keeps torchvision's mod
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from cnnlab.models.base import Classifier
-from cnnlab.models.layers import local_response_norm
+from cnnlab.models.layers import ConvFCNet, alexnet_lrn, conv_relu, fc_head, gaussian_init
 from cnnlab.models.registry import ModelInfo, Paper, register_model
 
 ALEXNET_PAPER = Paper(
@@ -53,63 +51,6 @@ ONE_WEIRD_TRICK = Paper(
     title="One weird trick for parallelizing convolutional neural networks",
     url="https://arxiv.org/abs/1404.5997",
 )
-
-
-class ConvFCNet(Classifier):
-    """AlexNet's layout, shared by ZFNet, VGG-F/M/S and VGG: conv stack, pool, FC stack.
-
-    ``features`` maps N x C_in x H x W to N x C x h x w; ``avgpool`` (adaptive, to the grid the
-    FC layers were sized for) makes any h x w fit; ``classifier`` maps the flattened grid to
-    N x num_classes. Attribute names follow torchvision so its state dicts load.
-    """
-
-    def __init__(self, features: nn.Sequential, grid: int, classifier: nn.Sequential,
-                 in_channels: int, num_classes: int) -> None:
-        super().__init__()
-        self.in_channels, self.num_classes = in_channels, num_classes
-        self.features = features
-        self.avgpool = nn.AdaptiveAvgPool2d(grid)
-        self.classifier = classifier
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
-
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        x = torch.flatten(self.avgpool(x), 1)  # N x C*grid*grid
-        return self.classifier[:-1](x) if pre_logits else self.classifier(x)
-
-
-def conv_relu(cin: int, cout: int, kernel: int, stride: int = 1, padding: int = 0,
-              groups: int = 1) -> list[nn.Module]:
-    """A convolution (with bias) and its in-place ReLU."""
-    return [nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups), nn.ReLU(inplace=True)]
-
-
-def fc_head(in_features: int, num_classes: int, hidden: int = 4096,
-            dropout: float = 0.5) -> nn.Sequential:
-    """FC6-ReLU-dropout, FC7-ReLU-dropout, FC8: N x in_features -> N x num_classes.
-
-    Dropout on the outputs of FC6 and FC7, as the AlexNet paper, Caffe and torchvision's VGG do.
-    """
-    return nn.Sequential(
-        nn.Linear(in_features, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
-        nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
-        nn.Linear(hidden, num_classes),
-    )
-
-
-def gaussian_init(model: nn.Module, std: float = 0.01,
-                  unit_bias: tuple[nn.Module, ...] = ()) -> None:
-    """Weights ~ N(0, std^2), biases 0, or 1 for the layers in ``unit_bias`` (AlexNet sec. 5)."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d | nn.Linear):
-            nn.init.normal_(module.weight, 0.0, std)
-            nn.init.constant_(module.bias, 1.0 if module in unit_bias else 0.0)
-
-
-def alexnet_lrn() -> nn.LocalResponseNorm:
-    """AlexNet's normalization: k=2, n=5, alpha=1e-4, beta=0.75 in the paper's convention."""
-    return local_response_norm(size=5, alpha=1e-4, beta=0.75, k=2.0, convention="paper")
 
 
 class AlexNet(ConvFCNet):

@@ -10,8 +10,10 @@ import re
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from cnnlab.errors import CnnlabError
+from cnnlab.models.registry import list_models, model_info
 
 _TOO_SMALL = re.compile(
     r"(Output size is too small|Kernel size can't be greater than actual input size|"
@@ -40,7 +42,9 @@ class Classifier(nn.Module):
 
     def get_classifier(self) -> nn.Module:
         """The last layer, the one ``reset_classifier`` replaces."""
-        return self.classifier[-1] if isinstance(self.classifier, nn.Sequential) else self.classifier
+        if isinstance(self.classifier, nn.Sequential):
+            return self.classifier[-1]
+        return self.classifier
 
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the last layer with a freshly initialized one for ``num_classes`` classes."""
@@ -96,10 +100,8 @@ class _Features(nn.Module):
 
 
 def _native_side(model: nn.Module) -> int:
-    from cnnlab.models.registry import _INFO
-
-    info = _INFO.get(getattr(model, "registry_name", ""))
-    return info.input_size[-1] if info else 224
+    name = getattr(model, "registry_name", None)
+    return model_info(name).input_size[-1] if name in list_models() else 224
 
 
 def minimum_input_size(model: nn.Module, limit: int = 4096) -> int:
@@ -112,8 +114,6 @@ def minimum_input_size(model: nn.Module, limit: int = 4096) -> int:
     cached = getattr(model, "_minimum_input_size", None)
     if cached is not None:
         return cached
-    from torch.func import functional_call
-
     wrapper = _Features(model)
     state = {k: torch.empty_like(v, device="meta")
              for k, v in wrapper.state_dict(keep_vars=True).items()}

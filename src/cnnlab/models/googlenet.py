@@ -91,7 +91,8 @@ class Inception(nn.Module):
         k = variant.branch3_kernel
         self.branch1 = conv(cin, ch1x1, 1)
         self.branch2 = nn.Sequential(conv(cin, ch3x3red, 1), conv(ch3x3red, ch3x3, 3, padding=1))
-        self.branch3 = nn.Sequential(conv(cin, ch5x5red, 1), conv(ch5x5red, ch5x5, k, padding=k // 2))
+        self.branch3 = nn.Sequential(conv(cin, ch5x5red, 1),
+                                     conv(ch5x5red, ch5x5, k, padding=k // 2))
         self.branch4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True),
                                      conv(cin, pool_proj, 1))
 
@@ -235,6 +236,9 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = 
     torchvision="googlenet",
     deviations="Not the paper's: batch norm instead of LRN, 3x3 instead of 5x5 convs, 2x2 pool "
                "before 5a, dropout 0.2 (torchvision's weights need these).",
+    # torchvision's weights expect its transform_input=True: ImageNet-normalized input is
+    # re-normalized to [-1, 1] inside the model.
+    pretrained_options={"transform_input": True},
 ))
 def googlenet_bn(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
                  transform_input: bool = False) -> GoogLeNet:

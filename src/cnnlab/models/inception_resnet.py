@@ -15,11 +15,12 @@ Each residual block: branches -> concat -> linear 1x1 conv (with bias) -> x + sc
 ReLU. Convs are conv -> batch norm (eps 1e-3) -> ReLU.
 
 ``inception_resnet_v2`` follows the released TF-slim model as timm ports it (timm's
-``inception_resnet_v2`` state dict loads after renaming ``classif`` -> ``fc``, KEY_MAPS). That
-model deviates from the paper's figures: the stem is Inception-v3's plus an Inception-A-like
-block (``mixed_5b``), not Figure 3's; the residual blocks output 320 / 1088 / 2080 channels (the
-figures say 384 / 1154 / 2048, which do not fit the reduction modules); it stacks 10 / 20 / 10
-blocks (Figure 15: 5 / 10 / 5) and the last has no ReLU.
+``inception_resnet_v2`` state dict loads after renaming ``classif`` -> ``fc``, the conversion
+its ModelInfo declares). That model deviates from the paper's figures: the stem is
+Inception-v3's plus an Inception-A-like block (``mixed_5b``), not Figure 3's; the residual blocks
+output 320 / 1088 / 2080 channels (the figures say 384 / 1154 / 2048, which do not fit the
+reduction modules); it stacks 10 / 20 / 10 blocks (Figure 15: 5 / 10 / 5) and the last has no
+ReLU.
 
 ``inception_resnet_v1`` is built from the paper's figures alone (no released weights): Figure 14
 stem, 5 x Inception-ResNet-A (Fig. 10, 256 channels), Reduction-A (k=192 l=192 m=256 n=384),
@@ -36,10 +37,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnnlab.checkpoint import StateDict
 from cnnlab.models.base import Classifier
 from cnnlab.models.layers import BasicConv2d, FcHead
 from cnnlab.models.registry import ModelInfo, Paper, register_model
-from cnnlab.models.weights import KEY_MAPS, StateDict
 
 # A branch is a list of layers: (out channels, kernel) convs, stride 1 "same" padded, or
 # (out channels, kernel, 2) stride-2 "valid" convs; "avg" is a 3x3/1 average pool.
@@ -206,9 +207,6 @@ def from_timm_inception_resnet(state: StateDict) -> StateDict:
             for k, v in state.items()}
 
 
-KEY_MAPS["inception_resnet_v2"] = from_timm_inception_resnet
-
-
 @register_model(ModelInfo(
     name="inception_resnet_v2", full_name="Inception-ResNet-v2", paper=_SZEGEDY16,
     family="inception_resnet", variant="Released TF-slim model: 10 x A, 20 x B, 10 x C",
@@ -216,6 +214,7 @@ KEY_MAPS["inception_resnet_v2"] = from_timm_inception_resnet
     # Szegedy et al. 2016 Table 2 (single model, single crop, ILSVRC 2012 val).
     reported={"paper_top1_error": 19.9, "paper_top5_error": 4.9},
     timm="inception_resnet_v2", deviations=_V2_DEVIATIONS,
+    convert_state=from_timm_inception_resnet,
 ))
 def inception_resnet_v2(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.2
                         ) -> InceptionResNet:

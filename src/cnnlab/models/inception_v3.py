@@ -251,6 +251,8 @@ class Inception3(FcHead, Classifier):
     torchvision="inception_v3",
     deviations="Google's released model as torchvision ports it: Mixed_5b has a 32-filter pool "
                "branch (256 channels out), adaptive global pool.",
+    # torchvision's weights expect its transform_input=True, as for googlenet_bn.
+    pretrained_options={"transform_input": True},
 ))
 def inception_v3(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
                  transform_input: bool = False) -> Inception3:

@@ -3,16 +3,22 @@
 A builder is registered with its metadata (paper, native input size, what the paper reports,
 which variant it implements). ``list_models`` and ``get_model`` read the same dict, so a new
 model is listed, tested and profiled by being registered.
+
+Importing this module runs ``cnnlab/models/__init__.py`` first, which imports every family, so
+the registry is complete whenever it is reachable.
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from torch import nn
 
+from cnnlab.checkpoint import StateDict
 from cnnlab.errors import CnnlabError
 
 
@@ -31,9 +37,13 @@ class ModelInfo:
     """Metadata of a registered model.
 
     ``reported`` holds what the paper (or the weight provider) reports, e.g.
-    ``{"paper_top5_error": 15.3, "torchvision_top1_acc": 56.5}``: ``<source>[_<split>]_top<k>_<acc|error>``,
-    percentages, on ImageNet unless ``dataset`` says.
+    ``{"paper_top5_error": 15.3, "torchvision_top1_acc": 56.5}``:
+    ``<source>[_<split>]_top<k>_<acc|error>``, percentages, on ImageNet unless ``dataset`` says.
     ``torchvision`` / ``timm`` name the weight-compatible model there, if any.
+    ``convert_state`` turns that library's state dict into this model's keys (None: the keys
+    are the same). ``pretrained_options`` are the builder options a weights file of that
+    library needs, e.g. ``{"transform_input": True}`` for torchvision's GoogLeNet, whose
+    weights expect input re-normalized inside the model.
     """
 
     name: str
@@ -48,16 +58,23 @@ class ModelInfo:
     torchvision: str | None = None
     timm: str | None = None
     deviations: str = ""
+    convert_state: Callable[[StateDict], StateDict] | None = None
+    pretrained_options: dict[str, Any] = field(default_factory=dict)
 
 
-_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+Builder = Callable[..., nn.Module]
+_BUILDERS: dict[str, Builder] = {}
 _INFO: dict[str, ModelInfo] = {}
 
 
-def register_model(info: ModelInfo) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator: register ``builder(num_classes=..., in_channels=..., **options)`` under info.name."""
+def register_model(info: ModelInfo) -> Callable[[Builder], Builder]:
+    """Decorator: register ``builder(num_classes=..., in_channels=..., **options)`` as info.name.
 
-    def decorate(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    The builder is a module-level function named as the model (``def resnet50(...)``), so
+    ``grep "def resnet50("`` finds it.
+    """
+
+    def decorate(builder: Builder) -> Builder:
         if info.name in _BUILDERS:
             raise ValueError(f"model {info.name!r} is registered twice")
         _BUILDERS[info.name] = builder
@@ -69,7 +86,6 @@ def register_model(info: ModelInfo) -> Callable[[Callable[..., nn.Module]], Call
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Registered names, sorted; ``pattern`` is a shell glob such as ``"resnet*"``."""
-    _import_zoo()
     names = sorted(_BUILDERS)
     if pattern:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
@@ -78,7 +94,6 @@ def list_models(pattern: str | None = None) -> list[str]:
 
 def model_info(name: str) -> ModelInfo:
     """Metadata for a registered model; raises CnnlabError naming close matches."""
-    _import_zoo()
     if name not in _INFO:
         raise CnnlabError(_unknown_message(name))
     return _INFO[name]
@@ -110,14 +125,7 @@ def get_model(
 
 
 def _unknown_message(name: str) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, list(_BUILDERS), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `cnnlab models` lists them"
     return f"unknown model {name!r}{hint}"
 
-
-def _import_zoo() -> None:
-    # Importing the package registers every family; done lazily so registry.py stays importable
-    # from the model files themselves.
-    import cnnlab.models  # noqa: F401

@@ -1,5 +1,5 @@
 """ImageNet ResNets (He et al. 2015), ResNeXts (Xie et al. 2016) and, as a block option,
-squeeze-and-excitation (Hu et al. 2017): SE-ResNet, SE-ResNeXt and SENet-154.
+squeeze-and-excitation (Hu et al. 2017), whose models senet.py registers.
 
 He et al., "Deep Residual Learning for Image Recognition", Table 1 (output sizes at 224x224):
 
@@ -22,14 +22,15 @@ where the shape changes; a global *adaptive* average pool so any input size >= 3
 
 ResNeXt (Xie et al. Table 1): the bottleneck's 3x3 is a grouped conv (cardinality 32) of width
 ``planes * base_width / 64 * groups``. SE (Hu et al. Fig. 3): ``block_args=dict(attn="se")`` adds
-a squeeze-and-excitation module (reduction 16) on the residual branch before the addition.
-The SE models default to Hu et al.'s released Caffe layout (``caffe=True``): stride on the first
-1x1 in SE-ResNet bottlenecks and a 3x3 stride-2 ceil-mode max pool without padding; SENet-154 has
-a three-conv 3x3 stem, 3x3 projection shortcuts, a halved first 1x1 (``reduce_first=2``) and
-dropout 0.2. ``caffe=False`` gives timm's ResNet v1.5 re-implementations (seresnet50, ...).
+a squeeze-and-excitation module (reduction 16) on the residual branch before the addition. The
+options the SE models' released layout needs (stride on the first 1x1, Caffe's stem pool, deep
+stem, 3x3 shortcuts, halved first 1x1, dropout) are arguments of ``ResNet`` and ``Bottleneck``;
+senet.py builds the models from them.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -37,7 +38,6 @@ from torch import nn
 from cnnlab.models.base import Classifier
 from cnnlab.models.layers import FcHead, SqueezeExcite
 from cnnlab.models.registry import ModelInfo, Paper, register_model
-from cnnlab.models.weights import KEY_MAPS, StateDict
 
 
 def _conv(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
@@ -186,20 +186,14 @@ class ResNet(FcHead, Classifier):
         return x if pre_logits else self.fc(x)
 
 
-# --- registry -------------------------------------------------------------------------------
-
 _HE = Paper("Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun", 2015,
             "Deep Residual Learning for Image Recognition", "https://arxiv.org/abs/1512.03385")
 _XIE = Paper("Saining Xie, Ross Girshick, Piotr Dollar, Zhuowen Tu, Kaiming He", 2016,
              "Aggregated Residual Transformations for Deep Neural Networks",
              "https://arxiv.org/abs/1611.05431")
-_HU = Paper("Jie Hu, Li Shen, Samuel Albanie, Gang Sun, Enhua Wu", 2017,
-            "Squeeze-and-Excitation Networks", "https://arxiv.org/abs/1709.01507")
 _V15 = ("ResNet v1.5 as torchvision: stride 2 on the bottleneck's 3x3 conv (the paper: on the "
         "first 1x1); adaptive global average pool.")
-_SE_CAFFE = ("Hu et al.'s released Caffe layout by default (unpadded ceil-mode stem pool; "
-             "SE-ResNets stride on the first 1x1); caffe=False gives timm's re-implementation "
-             "(padded stem pool, stride on the 3x3).")
+_OPTION_B = "projection shortcuts (option B), v1.5"
 
 
 def _torchvision_acc(top1: float, top5: float) -> dict[str, float]:
@@ -207,114 +201,76 @@ def _torchvision_acc(top1: float, top5: float) -> dict[str, float]:
     return {"torchvision_top1_acc": top1, "torchvision_top5_acc": top5}
 
 
-def _register_resnet(name: str, full_name: str, paper: Paper, variant: str,
-                     reported: dict[str, float], build: dict) -> None:
-    info = ModelInfo(name=name, full_name=full_name, paper=paper, family="resnet",
+def _paper_error(top1: float, top5: float) -> dict[str, float]:
+    # He et al. Table 3 (ImageNet val, 10-crop; ResNet-34 with option B shortcuts).
+    return {"paper_top1_error": top1, "paper_top5_error": top5}
+
+
+def _info(name: str, full_name: str, paper: Paper, variant: str,
+          reported: dict[str, float]) -> ModelInfo:
+    return ModelInfo(name=name, full_name=full_name, paper=paper, family="resnet",
                      variant=variant, reported=reported, torchvision=name, deviations=_V15)
 
-    def builder(num_classes: int = 1000, in_channels: int = 3,
-                layers: list[int] | None = None) -> ResNet:
-        options = {**build, "layers": layers or build["layers"]}
-        return ResNet(num_classes=num_classes, in_channels=in_channels, **options)
 
-    builder.__doc__ = (f"{full_name} ({variant}); torchvision-compatible state dict. "
-                       f"``layers`` overrides the blocks per stage (tiny test variants).")
-    register_model(info)(builder)
-
-
-# paper_*_error: He et al. Table 3 (ImageNet val, 10-crop; ResNet-34 with option B shortcuts);
-# Xie et al. Table 3 (224 single crop).
-for _name, _block, _layers, _paper_err, _tv in (
-    ("resnet18", BasicBlock, [2, 2, 2, 2], None, (69.758, 89.078)),
-    ("resnet34", BasicBlock, [3, 4, 6, 3], (24.52, 7.46), (73.314, 91.42)),
-    ("resnet50", Bottleneck, [3, 4, 6, 3], (22.85, 6.71), (76.13, 92.862)),
-    ("resnet101", Bottleneck, [3, 4, 23, 3], (21.75, 6.05), (77.374, 93.546)),
-    ("resnet152", Bottleneck, [3, 8, 36, 3], (21.43, 5.71), (78.312, 94.046)),
-):
-    _depth = _name.removeprefix("resnet")
-    _reported = _torchvision_acc(*_tv)
-    if _paper_err:
-        _reported |= {"paper_top1_error": _paper_err[0], "paper_top5_error": _paper_err[1]}
-    if _depth == "152":
-        _reported["ilsvrc2015_top5_error"] = 3.57  # the ensemble's test error (the lecture)
-    _register_resnet(_name, f"ResNet-{_depth}", _HE,
-                     f"{_block.__name__} x {_layers}, projection shortcuts (option B), v1.5",
-                     _reported, {"block": _block, "layers": _layers})
-
-_register_resnet("resnext50_32x4d", "ResNeXt-50 (32x4d)", _XIE,
-                 "Bottleneck x [3, 4, 6, 3], cardinality 32, width 4 per group (template C)",
-                 _torchvision_acc(77.618, 93.698) | {"paper_top1_error": 22.2},
-                 {"block": Bottleneck, "layers": [3, 4, 6, 3],
-                  "block_args": {"groups": 32, "base_width": 4}})
-_register_resnet("resnext101_32x8d", "ResNeXt-101 (32x8d)", _XIE,
-                 "Bottleneck x [3, 4, 23, 3], cardinality 32, width 8 per group (template C)",
-                 _torchvision_acc(79.312, 94.526),
-                 {"block": Bottleneck, "layers": [3, 4, 23, 3],
-                  "block_args": {"groups": 32, "base_width": 8}})
+def _resnet(block: type[BasicBlock | Bottleneck], stage_blocks: list[int],
+            block_args: dict | None = None, /, num_classes: int = 1000, in_channels: int = 3,
+            layers: list[int] | None = None) -> ResNet:
+    """A torchvision-compatible ResNet; ``layers`` overrides the blocks per stage (tiny test
+    variants)."""
+    return ResNet(block, layers or stage_blocks, num_classes=num_classes,
+                  in_channels=in_channels, block_args=block_args)
 
 
-def _register_se(name: str, full_name: str, variant: str, reported: dict[str, float],
-                 timm_name: str, build: dict, caffe_stride_in_1x1: bool = False) -> None:
-    info = ModelInfo(name=name, full_name=full_name, paper=_HU, family="resnet",
-                     variant=variant, reported=reported, timm=timm_name, deviations=_SE_CAFFE)
-
-    def builder(num_classes: int = 1000, in_channels: int = 3, caffe: bool = True,
-                layers: list[int] | None = None) -> ResNet:
-        block_args = {**build.get("block_args", {}), "attn": "se"}
-        if caffe_stride_in_1x1:
-            block_args["stride_in_1x1"] = caffe
-        options = {k: v for k, v in build.items() if k != "block_args"}
-        options["layers"] = layers or build["layers"]
-        return ResNet(num_classes=num_classes, in_channels=in_channels, block_args=block_args,
-                      caffe_pool=caffe, **options)
-
-    builder.__doc__ = (f"{full_name} ({variant}). caffe=True: loads timm's {timm_name}; "
-                       f"caffe=False: loads timm's {timm_name.removeprefix('legacy_')}. "
-                       f"``layers`` overrides the blocks per stage (tiny test variants).")
-    register_model(info)(builder)
+@register_model(_info("resnet18", "ResNet-18", _HE, f"BasicBlock x [2, 2, 2, 2], {_OPTION_B}",
+                      _torchvision_acc(69.758, 89.078)))
+def resnet18(**options: Any) -> ResNet:
+    """ResNet-18: basic blocks [2, 2, 2, 2]."""
+    return _resnet(BasicBlock, [2, 2, 2, 2], **options)
 
 
-# paper_*_error: Hu et al. Table 2 / Table 8 (ImageNet val, single 224 crop).
-_register_se("se_resnet50", "SE-ResNet-50", "ResNet-50 with SE (r=16) in every bottleneck",
-             {"paper_top1_error": 23.29, "paper_top5_error": 6.62}, "legacy_seresnet50",
-             {"block": Bottleneck, "layers": [3, 4, 6, 3]}, caffe_stride_in_1x1=True)
-_register_se("se_resnet101", "SE-ResNet-101", "ResNet-101 with SE (r=16) in every bottleneck",
-             {"paper_top1_error": 22.38, "paper_top5_error": 6.07}, "legacy_seresnet101",
-             {"block": Bottleneck, "layers": [3, 4, 23, 3]}, caffe_stride_in_1x1=True)
-_register_se("se_resnext50_32x4d", "SE-ResNeXt-50 (32x4d)",
-             "ResNeXt-50 32x4d with SE (r=16) in every bottleneck",
-             {"paper_top1_error": 21.10, "paper_top5_error": 5.49}, "legacy_seresnext50_32x4d",
-             {"block": Bottleneck, "layers": [3, 4, 6, 3],
-              "block_args": {"groups": 32, "base_width": 4}})
-_register_se("senet154", "SENet-154",
-             "SE-ResNeXt-152 64x4d: 3x3 deep stem, halved first 1x1, 3x3 projection shortcuts, "
-             "dropout 0.2",
-             {"paper_top1_error": 18.68, "paper_top5_error": 4.47, "ilsvrc2017_top5_error": 2.251},
-             "legacy_senet154",
-             {"block": Bottleneck, "layers": [3, 8, 36, 3], "deep_stem": True, "down_kernel": 3,
-              "dropout": 0.2, "block_args": {"groups": 64, "base_width": 4, "reduce_first": 2}})
+@register_model(_info("resnet34", "ResNet-34", _HE, f"BasicBlock x [3, 4, 6, 3], {_OPTION_B}",
+                      _torchvision_acc(73.314, 91.42) | _paper_error(24.52, 7.46)))
+def resnet34(**options: Any) -> ResNet:
+    """ResNet-34: basic blocks [3, 4, 6, 3]."""
+    return _resnet(BasicBlock, [3, 4, 6, 3], **options)
 
 
-_LEGACY_STEM = {"layer0.conv1.": "conv1.0.", "layer0.bn1.": "conv1.1.", "layer0.conv2.": "conv1.3.",
-                "layer0.bn2.": "conv1.4.", "layer0.conv3.": "conv1.6.", "layer0.bn3.": "bn1."}
+@register_model(_info("resnet50", "ResNet-50", _HE, f"Bottleneck x [3, 4, 6, 3], {_OPTION_B}",
+                      _torchvision_acc(76.13, 92.862) | _paper_error(22.85, 6.71)))
+def resnet50(**options: Any) -> ResNet:
+    """ResNet-50: bottlenecks [3, 4, 6, 3]."""
+    return _resnet(Bottleneck, [3, 4, 6, 3], **options)
 
 
-def from_timm_legacy_senet(state: StateDict) -> StateDict:
-    """timm's ``legacy_se*`` / ``legacy_senet154`` keys (Cadene's port of Hu et al.'s Caffe
-    models) -> ours: ``layer0.*`` -> ``conv1``/``bn1``, ``se_module`` -> ``se``,
-    ``last_linear`` -> ``fc``. Other state dicts (timm's non-legacy ones) pass unchanged."""
-    if "layer0.conv1.weight" not in state:
-        return state
-    deep = "layer0.conv3.weight" in state
-    stem = _LEGACY_STEM if deep else {"layer0.conv1.": "conv1.", "layer0.bn1.": "bn1."}
-    converted = {}
-    for key, value in state.items():
-        for old, new in (*stem.items(), ("last_linear.", "fc.")):
-            if key.startswith(old):
-                key = new + key.removeprefix(old)
-        converted[key.replace(".se_module.", ".se.")] = value
-    return converted
+@register_model(_info("resnet101", "ResNet-101", _HE,
+                      f"Bottleneck x [3, 4, 23, 3], {_OPTION_B}",
+                      _torchvision_acc(77.374, 93.546) | _paper_error(21.75, 6.05)))
+def resnet101(**options: Any) -> ResNet:
+    """ResNet-101: bottlenecks [3, 4, 23, 3]."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], **options)
 
 
-for _name in ("se_resnet50", "se_resnet101", "se_resnext50_32x4d", "senet154"):
-    KEY_MAPS[_name] = from_timm_legacy_senet
+@register_model(_info("resnet152", "ResNet-152", _HE,
+                      f"Bottleneck x [3, 8, 36, 3], {_OPTION_B}",
+                      _torchvision_acc(78.312, 94.046) | _paper_error(21.43, 5.71)
+                      | {"ilsvrc2015_top5_error": 3.57}))  # the ensemble's test error (lecture)
+def resnet152(**options: Any) -> ResNet:
+    """ResNet-152: bottlenecks [3, 8, 36, 3]."""
+    return _resnet(Bottleneck, [3, 8, 36, 3], **options)
+
+
+# paper_top1_error: Xie et al. Table 3 (224 single crop).
+@register_model(_info("resnext50_32x4d", "ResNeXt-50 (32x4d)", _XIE,
+                      "Bottleneck x [3, 4, 6, 3], cardinality 32, width 4 per group (template C)",
+                      _torchvision_acc(77.618, 93.698) | {"paper_top1_error": 22.2}))
+def resnext50_32x4d(**options: Any) -> ResNet:
+    """ResNeXt-50 32x4d: bottlenecks [3, 4, 6, 3] with 32 groups of width 4."""
+    return _resnet(Bottleneck, [3, 4, 6, 3], {"groups": 32, "base_width": 4}, **options)
+
+
+@register_model(_info("resnext101_32x8d", "ResNeXt-101 (32x8d)", _XIE,
+                      "Bottleneck x [3, 4, 23, 3], cardinality 32, width 8 per group (template C)",
+                      _torchvision_acc(79.312, 94.526)))
+def resnext101_32x8d(**options: Any) -> ResNet:
+    """ResNeXt-101 32x8d: bottlenecks [3, 4, 23, 3] with 32 groups of width 8."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], {"groups": 32, "base_width": 8}, **options)

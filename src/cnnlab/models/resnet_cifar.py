@@ -20,6 +20,8 @@ without shortcuts. No deviation otherwise; the global pool is adaptive, so any i
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -102,12 +104,12 @@ _HE = Paper("Kaiming He, Xiangyu Zhang, Shaoqing Ren, Jian Sun", 2015,
 _CIFAR10_ERROR = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97, 110: 6.43, 1202: 7.93}
 
 
-def _register(depth: int, shortcut: bool) -> None:
+def _info(depth: int, shortcut: bool) -> ModelInfo:
     n = (depth - 2) // 6
     kind = "ResNet" if shortcut else "plain net"
-    name = f"{'resnet' if shortcut else 'plain'}{depth}"
-    info = ModelInfo(
-        name=name, full_name=f"CIFAR {kind}-{depth}", paper=_HE, family="resnet_cifar",
+    return ModelInfo(
+        name=f"{'resnet' if shortcut else 'plain'}{depth}", full_name=f"CIFAR {kind}-{depth}",
+        paper=_HE, family="resnet_cifar",
         variant=(f"6n+2 = {depth} layers (n={n}), 16-32-64 filters, "
                  + ("option A identity shortcuts" if shortcut else "no shortcuts")),
         input_size=(3, 32, 32), num_classes=10, dataset="cifar10",
@@ -115,14 +117,74 @@ def _register(depth: int, shortcut: bool) -> None:
         deviations="None (zero-padded shortcut channels are appended; the paper leaves it open).",
     )
 
-    def builder(num_classes: int = 10, in_channels: int = 3) -> CifarResNet:
-        return CifarResNet(n, num_classes=num_classes, in_channels=in_channels, shortcut=shortcut)
 
-    builder.__doc__ = f"He et al.'s CIFAR-10 {kind} with {depth} layers."
-    register_model(info)(builder)
+def _cifar_net(depth: int, shortcut: bool, num_classes: int = 10,
+               in_channels: int = 3) -> CifarResNet:
+    return CifarResNet((depth - 2) // 6, num_classes=num_classes, in_channels=in_channels,
+                       shortcut=shortcut)
 
 
-for _depth in (20, 32, 44, 56, 110, 1202):
-    _register(_depth, shortcut=True)
-for _depth in (20, 32, 44, 56, 110):
-    _register(_depth, shortcut=False)
+@register_model(_info(20, shortcut=True))
+def resnet20(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 20 layers (n=3)."""
+    return _cifar_net(20, shortcut=True, **options)
+
+
+@register_model(_info(32, shortcut=True))
+def resnet32(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 32 layers (n=5)."""
+    return _cifar_net(32, shortcut=True, **options)
+
+
+@register_model(_info(44, shortcut=True))
+def resnet44(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 44 layers (n=7)."""
+    return _cifar_net(44, shortcut=True, **options)
+
+
+@register_model(_info(56, shortcut=True))
+def resnet56(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 56 layers (n=9)."""
+    return _cifar_net(56, shortcut=True, **options)
+
+
+@register_model(_info(110, shortcut=True))
+def resnet110(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 110 layers (n=18)."""
+    return _cifar_net(110, shortcut=True, **options)
+
+
+@register_model(_info(1202, shortcut=True))
+def resnet1202(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 ResNet with 1202 layers (n=200)."""
+    return _cifar_net(1202, shortcut=True, **options)
+
+
+@register_model(_info(20, shortcut=False))
+def plain20(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 plain net with 20 layers (n=3)."""
+    return _cifar_net(20, shortcut=False, **options)
+
+
+@register_model(_info(32, shortcut=False))
+def plain32(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 plain net with 32 layers (n=5)."""
+    return _cifar_net(32, shortcut=False, **options)
+
+
+@register_model(_info(44, shortcut=False))
+def plain44(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 plain net with 44 layers (n=7)."""
+    return _cifar_net(44, shortcut=False, **options)
+
+
+@register_model(_info(56, shortcut=False))
+def plain56(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 plain net with 56 layers (n=9)."""
+    return _cifar_net(56, shortcut=False, **options)
+
+
+@register_model(_info(110, shortcut=False))
+def plain110(**options: Any) -> CifarResNet:
+    """He et al.'s CIFAR-10 plain net with 110 layers (n=18)."""
+    return _cifar_net(110, shortcut=False, **options)

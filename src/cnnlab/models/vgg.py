@@ -27,11 +27,11 @@ adaptive 7x7 average pool before FC6 (identity at 224, as in torchvision) admits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 
-from cnnlab.models.alexnet import ConvFCNet, alexnet_lrn, fc_head
+from cnnlab.models.layers import ConvFCNet, alexnet_lrn, fc_head
 from cnnlab.models.registry import ModelInfo, Paper, register_model
 
 VGG_PAPER = Paper(
@@ -118,16 +118,6 @@ _TORCHVISION_ACC = {"vgg11": (69.02, 88.628), "vgg13": (69.928, 89.246),
                     "vgg16_bn": (73.36, 91.516), "vgg19_bn": (74.218, 91.842)}
 _ENSEMBLE = {"lecture_ilsvrc2014_top5_error_ensemble": 7.3}  # the 7-net submission
 
-# name: (configuration, batch norm, shared with torchvision)
-MODELS: dict[str, tuple[str, bool, bool]] = {
-    "vgg11": ("A", False, True), "vgg11_lrn": ("A-LRN", False, False),
-    "vgg13": ("B", False, True), "vgg16_c": ("C", False, False),
-    "vgg16": ("D", False, True), "vgg19": ("E", False, True),
-    "vgg11_bn": ("A", True, True), "vgg13_bn": ("B", True, True),
-    "vgg16_bn": ("D", True, True), "vgg19_bn": ("E", True, True),
-}
-
-
 def _reported(name: str, config: str, batch_norm: bool) -> dict[str, float]:
     reported: dict[str, float] = {}
     if not batch_norm:
@@ -141,7 +131,8 @@ def _reported(name: str, config: str, batch_norm: bool) -> dict[str, float]:
     return reported
 
 
-def _info(name: str, config: str, batch_norm: bool, shared: bool) -> ModelInfo:
+def _info(name: str, config: str, batch_norm: bool, shared: bool = True) -> ModelInfo:
+    """Metadata of VGG configuration ``config``; ``shared``: torchvision has the model."""
     layers = sum(entry.startswith("conv") for entry in CONFIGS[config]) + 3
     bn = " with batch norm" if batch_norm else ""
     deviations = ["adaptive 7x7 average pool before FC6 (identity at 224)",
@@ -162,14 +153,61 @@ def _info(name: str, config: str, batch_norm: bool, shared: bool) -> ModelInfo:
     )
 
 
-def _builder(config: str, batch_norm: bool) -> Callable[..., VGG]:
-    def build(num_classes: int = 1000, in_channels: int = 3, **options) -> VGG:
-        return VGG(config, batch_norm, num_classes=num_classes, in_channels=in_channels,
-                   **options)
-
-    build.__doc__ = f"VGG configuration {config}{' with batch norm' if batch_norm else ''}."
-    return build
+@register_model(_info("vgg11", "A", batch_norm=False))
+def vgg11(**options: Any) -> VGG:
+    """VGG-11, configuration A."""
+    return VGG("A", batch_norm=False, **options)
 
 
-for _name, (_config, _bn, _shared) in MODELS.items():
-    register_model(_info(_name, _config, _bn, _shared))(_builder(_config, _bn))
+@register_model(_info("vgg11_lrn", "A-LRN", batch_norm=False, shared=False))
+def vgg11_lrn(**options: Any) -> VGG:
+    """VGG-11, configuration A-LRN."""
+    return VGG("A-LRN", batch_norm=False, **options)
+
+
+@register_model(_info("vgg13", "B", batch_norm=False))
+def vgg13(**options: Any) -> VGG:
+    """VGG-13, configuration B."""
+    return VGG("B", batch_norm=False, **options)
+
+
+@register_model(_info("vgg16_c", "C", batch_norm=False, shared=False))
+def vgg16_c(**options: Any) -> VGG:
+    """VGG-16, configuration C."""
+    return VGG("C", batch_norm=False, **options)
+
+
+@register_model(_info("vgg16", "D", batch_norm=False))
+def vgg16(**options: Any) -> VGG:
+    """VGG-16, configuration D."""
+    return VGG("D", batch_norm=False, **options)
+
+
+@register_model(_info("vgg19", "E", batch_norm=False))
+def vgg19(**options: Any) -> VGG:
+    """VGG-19, configuration E."""
+    return VGG("E", batch_norm=False, **options)
+
+
+@register_model(_info("vgg11_bn", "A", batch_norm=True))
+def vgg11_bn(**options: Any) -> VGG:
+    """VGG-11, configuration A with batch norm."""
+    return VGG("A", batch_norm=True, **options)
+
+
+@register_model(_info("vgg13_bn", "B", batch_norm=True))
+def vgg13_bn(**options: Any) -> VGG:
+    """VGG-13, configuration B with batch norm."""
+    return VGG("B", batch_norm=True, **options)
+
+
+@register_model(_info("vgg16_bn", "D", batch_norm=True))
+def vgg16_bn(**options: Any) -> VGG:
+    """VGG-16, configuration D with batch norm."""
+    return VGG("D", batch_norm=True, **options)
+
+
+@register_model(_info("vgg19_bn", "E", batch_norm=True))
+def vgg19_bn(**options: Any) -> VGG:
+    """VGG-19, configuration E with batch norm."""
+    return VGG("E", batch_norm=True, **options)

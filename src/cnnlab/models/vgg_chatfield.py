@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from cnnlab.models.alexnet import ConvFCNet, alexnet_lrn, conv_relu, fc_head
+from cnnlab.models.layers import ConvFCNet, alexnet_lrn, conv_relu, fc_head
 from cnnlab.models.registry import ModelInfo, Paper, register_model
 
 CHATFIELD_PAPER = Paper(

@@ -1,21 +1,18 @@
 """Loading weight files into zoo models (state dicts from cnnlab, torchvision or timm).
 
-Converters for other libraries' key names register here: ``KEY_MAPS[model_name]`` is a function
-from their state dict to ours. Models that share torchvision's module layout need none.
+A family whose keys differ from the weight provider's declares the conversion in its models'
+metadata, ``ModelInfo.convert_state`` (e.g. senet.py's ``from_timm_legacy_senet``); models that
+share torchvision's module layout need none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from cnnlab.checkpoint import load_state_file, load_state_into
-
-StateDict = dict[str, torch.Tensor]
-KEY_MAPS: dict[str, Callable[[StateDict], StateDict]] = {}
+from cnnlab.checkpoint import StateDict, load_state_file, load_state_into
+from cnnlab.models.registry import model_info
 
 
 def load_pretrained(model: nn.Module, weights: str | Path | StateDict,
@@ -28,7 +25,8 @@ def load_pretrained(model: nn.Module, weights: str | Path | StateDict,
     """
     source = str(weights) if not isinstance(weights, dict) else "state dict"
     state = weights if isinstance(weights, dict) else load_state_file(weights)
-    convert = KEY_MAPS.get(getattr(model, "registry_name", ""))
+    name = getattr(model, "registry_name", None)
+    convert = model_info(name).convert_state if name is not None else None
     if convert is not None:
         state = convert(state)
     state = _without_absent_aux_heads(model, state)
@@ -61,10 +59,11 @@ def load_torchvision_weights(model: nn.Module, state_dict_or_path: str | Path | 
 
 
 def load_timm_weights(model: nn.Module, state_dict_or_path: str | Path | StateDict) -> nn.Module:
-    """Load a timm state dict (or file) into a cnnlab model, converting keys via KEY_MAPS.
+    """Load a timm state dict (or file) into a cnnlab model, converting its keys.
 
-    E.g. timm's ``legacy_seresnet50`` (Hu et al.'s Caffe weights, keys ``layer0.*``,
-    ``se_module``, ``last_linear``) into ``se_resnet50``.
+    The model's ``ModelInfo.convert_state`` renames the keys, e.g. timm's ``legacy_seresnet50``
+    (Hu et al.'s Caffe weights, keys ``layer0.*``, ``se_module``, ``last_linear``) into
+    ``se_resnet50``.
     """
     return load_pretrained(model, state_dict_or_path)
 

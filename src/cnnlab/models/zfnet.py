@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from cnnlab.models.alexnet import ConvFCNet, alexnet_lrn, conv_relu, fc_head, gaussian_init
+from cnnlab.models.layers import ConvFCNet, alexnet_lrn, conv_relu, fc_head, gaussian_init
 from cnnlab.models.registry import ModelInfo, Paper, register_model
 
 ZFNET_PAPER = Paper(

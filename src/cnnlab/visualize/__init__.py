@@ -1,9 +1,8 @@
 """Pictures of what a network learned; ``cnnlab viz`` is a thin layer over these modules.
 
-  layers           typeable layer names, hooks, the default Grad-CAM layer
   filters          a conv layer's kernels as a grid
   activations      top-k feature maps of a layer for one image
-  receptive_field  theoretical (cnnlab.analysis) and effective (gradient) receptive fields
+  receptive_field  a unit's theoretical and effective receptive fields (cnnlab.complexity)
   top_patches      the dataset patches that excite a channel most (Zeiler & Fergus)
   occlusion        probability drop under a sliding gray square (Captum's Occlusion)
   attribution      saliency, guided backprop, deconvnet, Grad-CAM, Grad-CAM++

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.models.feature_extraction import check_channel, layer_output
 from cnnlab.visualize.figures import save_grid
-from cnnlab.visualize.layers import check_channel, layer_output
 
 
 @dataclass

@@ -29,9 +29,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.models.feature_extraction import (
+    check_channel,
+    find_layer,
+    last_spatial_layer,
+    layer_output,
+)
 from cnnlab.visualize.figures import rescale, save_heatmap
 from cnnlab.visualize.guided import ReluRule
-from cnnlab.visualize.layers import check_channel, find_layer, last_spatial_layer, layer_output
 
 GRADIENT_METHODS = ("saliency", "guided-backprop", "deconvnet")
 CAM_METHODS = ("gradcam", "gradcam++")

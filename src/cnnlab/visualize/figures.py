@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnlab.checkpoint import input_normalization
 from cnnlab.plotting import pyplot, save_figure
+from cnnlab.runs import input_normalization
 
 
 def denormalize(x: torch.Tensor, meta: dict) -> np.ndarray:

@@ -15,8 +15,8 @@ import numpy as np
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.models.feature_extraction import check_channel, find_conv
 from cnnlab.visualize.figures import rescale, save_grid
-from cnnlab.visualize.layers import check_channel, find_conv
 
 
 @dataclass

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from cnnlab.checkpoint import resolve_model
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import atomic_path
+from cnnlab.runs import resolve_model
 
 
 def load_subject(spec: str, weights: str | None = None,
                  size: int | None = None) -> tuple[nn.Module, dict]:
-    """``cnnlab.checkpoint.resolve_model``, then an optional square input side ``size``.
+    """``cnnlab.runs.resolve_model``, then an optional square input side ``size``.
 
     A smaller ``size`` makes ImageNet models quick to inspect (tests use 64 or 96 pixels).
     """

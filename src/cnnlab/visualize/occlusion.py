@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnlab.checkpoint import input_normalization
 from cnnlab.errors import CnnlabError
+from cnnlab.runs import input_normalization
 from cnnlab.visualize.attribution import class_target
 from cnnlab.visualize.figures import save_heatmap
 

@@ -2,8 +2,8 @@
 
 Every image runs up to the layer; the k units of the channel with the largest activations
 anywhere in the dataset win, and each is shown as the input patch its theoretical receptive
-field covers (from ``cnnlab.analysis``). Parts of the field outside the image are drawn black,
-so every patch has the field's size and sits where the unit looks.
+field covers (from ``cnnlab.complexity.receptive_field``). Parts of the field outside the image
+are drawn black, so every patch has the field's size and sits where the unit looks.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnlab.complexity.receptive_field import layer_field, unit_box
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.inference.classify import preprocess
+from cnnlab.models.feature_extraction import check_channel, layer_output
 from cnnlab.visualize.figures import denormalize, save_grid
-from cnnlab.visualize.layers import check_channel, layer_output
-from cnnlab.visualize.receptive_field import layer_field, unit_box
 
 
 @dataclass

@@ -1,0 +1,153 @@
+"""Every step of a convolution or pooling: each window, its products and their sum, as the
+lecture's slides show them (what ``cnnlab trace`` prints).
+
+``trace_conv`` and ``trace_pool`` work on one 2D plane (small inputs: the steps list every
+output position); ``trace_layer`` follows the shapes through a many-channel, many-filter layer
+(the lecture's 4D-tensor slide) and runs the reference conv2d to confirm them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnlab.convolution.reference import conv2d, pad2d, windows
+from cnnlab.convolution.shapes import output_size
+from cnnlab.errors import CnnlabError
+
+MAX_TRACE_STEPS = 400  # a longer trace is unreadable; use `cnnlab filter` for real images
+
+
+@dataclass(frozen=True)
+class Step:
+    """One output position (row, col): the window it reads and what it does with it."""
+
+    row: int
+    col: int
+    window: np.ndarray  # (kh, kw) values under the kernel, padding included
+    products: np.ndarray  # (kh, kw) window * kernel for conv; empty for pooling
+    value: float  # the sum of products (+ bias), the max or the mean
+
+
+@dataclass(frozen=True)
+class WindowSteps:
+    """Every window of one conv or pooling: the padded input, the kernel (conv only), each
+    step and the output."""
+
+    operation: str  # "conv", "max pool" or "avg pool"
+    padded: np.ndarray  # (H + 2P, W + 2P)
+    kernel: np.ndarray | None
+    stride: int
+    padding: int
+    steps: list[Step]
+    output: np.ndarray  # (H_out, W_out)
+
+    def to_dict(self) -> dict:
+        return {"operation": self.operation, "stride": self.stride, "padding": self.padding,
+                "padded_input": self.padded.tolist(),
+                "kernel": None if self.kernel is None else self.kernel.tolist(),
+                "steps": [{"row": s.row, "col": s.col, "window": s.window.tolist(),
+                           "products": s.products.tolist(), "value": s.value}
+                          for s in self.steps],
+                "output": self.output.tolist()}
+
+
+def _plane(values: np.ndarray, what: str) -> np.ndarray:
+    plane = np.asarray(values, dtype=np.float64)
+    if plane.ndim != 2:
+        raise CnnlabError(f"{what} must be a 2D matrix, got shape {plane.shape}")
+    return plane
+
+
+def _check_steps(shape: tuple[int, int]) -> None:
+    if shape[0] * shape[1] > MAX_TRACE_STEPS:
+        raise CnnlabError(f"the output is {shape[0]}x{shape[1]} = {shape[0] * shape[1]} positions;"
+                          f" a trace prints at most {MAX_TRACE_STEPS} (use a smaller input)")
+
+
+def trace_conv(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0,
+               bias: float = 0.0, padding_mode: str = "zero") -> WindowSteps:
+    """Cross-correlate a 2D ``image`` (H, W) with ``kernel`` (kh, kw), keeping every step.
+
+    Output (H_out, W_out) with H_out = (H - kh + 2 padding) / stride + 1, which must be whole.
+    """
+    image, kernel = _plane(image, "input"), _plane(kernel, "kernel")
+    for size, k in zip(image.shape, kernel.shape, strict=True):
+        output_size(size, k, stride, padding)
+    padded = pad2d(image, padding, padding_mode)
+    views = windows(padded, kernel.shape, stride)
+    _check_steps(views.shape[:2])
+    steps = []
+    for row in range(views.shape[0]):
+        for col in range(views.shape[1]):
+            window = views[row, col].copy()
+            products = window * kernel
+            steps.append(Step(row, col, window, products, float(products.sum()) + bias))
+    output = np.array([s.value for s in steps]).reshape(views.shape[:2])
+    return WindowSteps("conv", padded, kernel, stride, padding, steps, output)
+
+
+def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padding: int = 0,
+               op: str = "max") -> WindowSteps:
+    """Max or average pooling of a 2D ``image`` (H, W), keeping every window.
+
+    Stride defaults to ``size`` (non-overlapping windows); padding counts as -inf for max and
+    as 0 for the mean (PyTorch's defaults).
+    """
+    if op not in ("max", "avg"):
+        raise CnnlabError(f"unknown pooling {op!r}: use max or avg")
+    image = _plane(image, "input")
+    stride = stride or size
+    for extent in image.shape:
+        output_size(extent, size, stride, padding)
+    padded = pad2d(image, padding, "zero", -np.inf if op == "max" else 0.0)
+    views = windows(padded, size, stride)
+    _check_steps(views.shape[:2])
+    reduce = np.max if op == "max" else np.mean
+    steps = [Step(r, c, views[r, c].copy(), np.empty(0), float(reduce(views[r, c])))
+             for r in range(views.shape[0]) for c in range(views.shape[1])]
+    output = np.array([s.value for s in steps]).reshape(views.shape[:2])
+    return WindowSteps(f"{op} pool", padded, None, stride, padding, steps, output)
+
+
+@dataclass(frozen=True)
+class LayerShapes:
+    """Shapes through one conv layer, H x W x C like the lecture, and its cost."""
+
+    input_hwc: tuple[int, int, int]
+    filters: int
+    kernel: int
+    stride: int
+    padding: int
+    output_hwc: tuple[int, int, int]
+    weights: int  # K * F * F * C
+    biases: int  # K
+    macs: int  # multiply-accumulates for one image: H_out * W_out * K * F * F * C
+    checked: bool  # True when the reference conv2d ran and produced output_hwc
+
+    def to_dict(self) -> dict:
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items()}
+
+
+def trace_layer(input_hwc: tuple[int, int, int], filters: int, kernel: int, stride: int = 1,
+                padding: int = 0, run_limit: int = 2_000_000) -> LayerShapes:
+    """Follow a (H, W, C) input through K filters of F x F x C.
+
+    When the layer costs at most ``run_limit`` MACs the reference conv2d runs on random data to
+    confirm the output shape (``checked``).
+    """
+    h, w, c = input_hwc
+    if min(filters, kernel) < 1:
+        raise CnnlabError(f"filters and kernel size must be >= 1, got {filters} and {kernel}")
+    out_h, out_w = (output_size(v, kernel, stride, padding) for v in (h, w))
+    macs = out_h * out_w * filters * kernel * kernel * c
+    checked = False
+    if macs <= run_limit:
+        rng = np.random.default_rng(0)
+        out = conv2d(rng.standard_normal((1, c, h, w)),
+                     rng.standard_normal((filters, c, kernel, kernel)),
+                     rng.standard_normal(filters), stride=stride, padding=padding)
+        checked = out.shape == (1, filters, out_h, out_w)
+    return LayerShapes((h, w, c), filters, kernel, stride, padding, (out_h, out_w, filters),
+                      filters * kernel * kernel * c, filters, macs, checked)
