@@ -29,7 +29,7 @@ import torchvision
 
 from cnnlab.fileio import write_text
 from cnnlab.visualize import activations, attribution, filters, occlusion, receptive_field
-from cnnlab.visualize.figures import to_display
+from cnnlab.visualize.figures import denormalize
 from cnnlab.visualize.inputs import load_subject
 
 
@@ -85,7 +85,7 @@ def _ours(model: torch.nn.Module, x: torch.Tensor, target: int, layer: str,
 
 def _plotters(model: torch.nn.Module, x: torch.Tensor, meta: dict, folder: Path
               ) -> dict[str, Callable[[], object]]:
-    image = to_display(x, meta)
+    image = denormalize(x, meta)
     plots: dict[str, Callable[[], object]] = {}
     for m in attribution.METHODS:
         result = attribution.attribute(model, x, m)

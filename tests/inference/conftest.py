@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -25,8 +26,13 @@ def onnx_cache(tmp_path_factory):
         os.environ["XDG_CACHE_HOME"] = old
 
 
-def seeded_model(name: str) -> torch.nn.Module:
-    """``get_model(name)`` with the weights of seed 0: the same weights that
-    `cnnlab benchmark infer NAME` uses, so the CLI tests hit the cached export."""
-    torch.manual_seed(0)
-    return get_model(name).eval()
+@pytest.fixture(scope="session")
+def seeded_model() -> Callable[[str], torch.nn.Module]:
+    """A function: name -> ``get_model(name)`` with the weights of seed 0, the same weights
+    that `cnnlab benchmark infer NAME` uses, so the CLI tests hit the cached export."""
+
+    def build(name: str) -> torch.nn.Module:
+        torch.manual_seed(0)
+        return get_model(name).eval()
+
+    return build

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.inference.conftest import seeded_model
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
@@ -12,7 +11,7 @@ from cnnlab.models import model_info
 
 
 @pytest.fixture(scope="module")
-def smallcnn_and_batch():
+def smallcnn_and_batch(seeded_model):
     x = torch.randn(8, *model_info("smallcnn").input_size,
                     generator=torch.Generator().manual_seed(2))
     model = seeded_model("smallcnn")
@@ -23,7 +22,7 @@ def smallcnn_and_batch():
 
 @pytest.mark.parametrize("name", [pytest.param(b, marks=pytest.mark.slow) if b == "compile" else b
                                   for b in BACKENDS])
-def test_backend_matches_eager(name, smallcnn_and_batch):
+def test_backend_matches_eager(name, smallcnn_and_batch, seeded_model):
     model, x, expected = smallcnn_and_batch
     backend = load_backend(name, seeded_model("smallcnn"), model_info("smallcnn").input_size)
     logits = backend(x)
@@ -37,7 +36,7 @@ def test_default_is_a_backend():
     assert DEFAULT_BACKEND in BACKENDS
 
 
-def test_unknown_backend():
+def test_unknown_backend(seeded_model):
     with pytest.raises(CnnlabError, match="unknown backend 'tensorrt'"):
         load_backend("tensorrt", seeded_model("smallcnn"), (1, 28, 28))
 

@@ -6,16 +6,15 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from tests.inference.conftest import seeded_model
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inference import export
-from cnnlab.inference.backends import ort_session
+from cnnlab.inference.onnx_runtime import ort_session
 from cnnlab.models import model_info
 
 
 @pytest.mark.parametrize("name", ["smallcnn", "resnet20"])
-def test_onnx_agrees_with_torch(name):
+def test_onnx_agrees_with_torch(name, seeded_model):
     model = seeded_model(name)
     size = model_info(name).input_size
     path = export.cached_onnx(model, size)
@@ -30,7 +29,7 @@ def test_onnx_agrees_with_torch(name):
     assert export.onnx_max_error(model, path, x) <= export.TOLERANCE
 
 
-def test_cache_is_reused_and_keyed_by_weights(monkeypatch):
+def test_cache_is_reused_and_keyed_by_weights(monkeypatch, seeded_model):
     model = seeded_model("smallcnn")
     size = model_info("smallcnn").input_size
     first = export.cached_onnx(model, size)

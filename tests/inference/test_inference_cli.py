@@ -8,14 +8,13 @@ import numpy as np
 import onnx
 import pytest
 from PIL import Image
-from tests.inference.conftest import seeded_model
 
 from cnnlab.checkpoint import save_checkpoint
 from cnnlab.cli import main
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def run_dir(tmp_path_factory, seeded_model):
     """A run folder holding smallcnn with the seed-0 weights (its export is cached)."""
     out = tmp_path_factory.mktemp("run")
     model = seeded_model("smallcnn")

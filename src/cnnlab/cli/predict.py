@@ -9,7 +9,7 @@ import typer
 
 from cnnlab.cli.common import console, print_json
 from cnnlab.inference.backends import load_backend
-from cnnlab.inference.predict import predict_images
+from cnnlab.inference.classify import classify_images
 from cnnlab.runs import resolve_model
 
 
@@ -28,7 +28,7 @@ def predict_command(
     """Print the top classes with probabilities for each IMAGE."""
     net, meta = resolve_model(model, weights=weights)
     net = load_backend(backend, net, meta["input_size"])
-    results = predict_images(net, meta, images, top=top, invert=invert)
+    results = classify_images(net, meta, images, top=top, invert=invert)
     if json_output:
         print_json([r.to_dict() for r in results])
         return

@@ -13,6 +13,8 @@ import typer
 
 from cnnlab.cli.common import console, print_json
 from cnnlab.complexity.receptive_field import receptive_field_map
+from cnnlab.evaluation.mistakes import find_mistakes
+from cnnlab.inference.classify import preprocess
 from cnnlab.models.feature_extraction import describe_layers
 from cnnlab.visualize import activations as act
 from cnnlab.visualize import attribution as attr
@@ -21,8 +23,8 @@ from cnnlab.visualize import mistakes as mis
 from cnnlab.visualize import occlusion as occ
 from cnnlab.visualize import receptive_field as rf
 from cnnlab.visualize import top_patches as tp
-from cnnlab.visualize.figures import to_display
-from cnnlab.visualize.inputs import load_input, load_subject, parse_target, save_array
+from cnnlab.visualize.figures import denormalize
+from cnnlab.visualize.inputs import load_subject, parse_target, save_array
 
 viz_app = typer.Typer(help="Pictures of what a network learned: filters, activations, receptive "
                       "fields, occlusion, attributions, confusion and mistakes.",
@@ -95,9 +97,9 @@ def activations_command(model: Model, image: Image, layer: Annotated[str, typer.
         json_output: Json = False) -> None:
     """Feature maps of a layer for IMAGE: the top channels by mean activation."""
     net, meta = load_subject(model, weights, size)
-    x = load_input(image, meta, invert)
+    x = preprocess(image, meta, invert)
     maps = act.activation_maps(net, layer, x, top, channel)
-    png = act.plot_activations(maps, to_display(x, meta), _out(out, "activations"),
+    png = act.plot_activations(maps, denormalize(x, meta), _out(out, "activations"),
                                meta["model"])
     _finish(png, maps.to_dict(), json_output, maps.maps)
 
@@ -111,9 +113,9 @@ def receptive_field_command(model: Model, image: Image, layer: Annotated[str, ty
         json_output: Json = False) -> None:
     """Theoretical (profiler) and effective (gradient) receptive field of one unit."""
     net, meta = load_subject(model, weights, size)
-    inp = load_input(image, meta, invert)
+    inp = preprocess(image, meta, invert)
     result = receptive_field_map(net, inp, layer, channel, y, x)
-    png = rf.plot_receptive_field(result, to_display(inp, meta), _out(out, "receptive-field"),
+    png = rf.plot_receptive_field(result, denormalize(inp, meta), _out(out, "receptive-field"),
                                   meta["model"])
     _finish(png, result.to_dict(), json_output, result.gradient)
 
@@ -147,10 +149,10 @@ def occlusion_command(model: Model, image: Image, target: Target = None,
                       out: Out = None, json_output: Json = False) -> None:
     """Map the drop in the class probability as a gray square slides over IMAGE."""
     net, meta = load_subject(model, weights, size)
-    x = load_input(image, meta, invert)
+    x = preprocess(image, meta, invert)
     result = occ.occlusion_map(net, x, meta, square, stride, parse_target(target, meta),
                                meta.get("classes"))
-    png = occ.plot_occlusion(result, to_display(x, meta), _out(out, "occlusion"), meta["model"])
+    png = occ.plot_occlusion(result, denormalize(x, meta), _out(out, "occlusion"), meta["model"])
     _finish(png, result.to_dict(), json_output, result.drop)
 
 
@@ -161,10 +163,10 @@ def _attribution_command(method: str) -> None:
                 channel: Channel = None, weights: Weights = None, size: Size = None,
                 invert: Invert = "auto", out: Out = None, json_output: Json = False) -> None:
         net, meta = load_subject(model, weights, size)
-        x = load_input(image, meta, invert)
+        x = preprocess(image, meta, invert)
         result = attr.attribute(net, x, method, target=parse_target(target, meta),
                                 classes=meta.get("classes"), layer=layer, channel=channel)
-        png = attr.plot_attribution(result, to_display(x, meta), _out(out, method),
+        png = attr.plot_attribution(result, denormalize(x, meta), _out(out, method),
                                     meta["model"])
         _finish(png, result.to_dict(), json_output, result.heat)
 
@@ -195,7 +197,7 @@ def mistakes_command(run: Run, top: Annotated[int, typer.Option(
         limit: Annotated[int | None, typer.Option(help="Score only the first N test images.")]
         = None, out: Out = None, json_output: Json = False) -> None:
     """The most confidently misclassified test images of a run."""
-    result = mis.find_mistakes(run, data_dir, top, limit)
+    result = find_mistakes(run, data_dir, top, limit)
     png = mis.plot_mistakes(result, _out(out, "mistakes"))
     _finish(png, result.to_dict(), json_output)
 

@@ -104,7 +104,8 @@ def collate(items: Sequence[tuple[torch.Tensor | None, int, str]]) -> Batch:
     return Batch(images, labels, bad)
 
 
-def _scan(folder: Path, classes: list[str] | None = None) -> tuple[list[tuple[str, int]], list[str]]:
+def _scan(folder: Path,
+          classes: list[str] | None = None) -> tuple[list[tuple[str, int]], list[str]]:
     if not folder.is_dir():
         raise CnnlabError(f"{folder}: no such folder")
     try:

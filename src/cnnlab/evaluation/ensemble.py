@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from cnnlab.errors import CnnlabError
+from cnnlab.evaluation.evaluate import run_predictions
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec
 
@@ -74,8 +75,6 @@ def ensemble_runs(run_dirs: list[str | Path], weights: str = "uniform", *,
                   data_dir: str | Path | None = None, spec: ViewSpec | None = None,
                   limit: int | None = None, workers: int = 0) -> EnsembleReport:
     """Score each run and their average on the test images the tuning did not use."""
-    from cnnlab.evaluation.evaluate import run_predictions
-
     if len(run_dirs) < 2:
         raise CnnlabError("an ensemble needs at least two run folders")
     if weights not in ("uniform", "tuned"):

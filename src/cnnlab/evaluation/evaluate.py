@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from cnnlab.data import load_dataset
+from cnnlab.data.loaders import split_holdout
 from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
@@ -63,8 +64,6 @@ def run_predictions(run_dir: str | Path, split: str = "test", *,
     ``dataset`` (default: the model's native one). ``split`` is "test", or "holdout": the
     training images the run held out (config holdout).
     """
-    from cnnlab.data.loaders import split_holdout
-
     model, meta = resolve_model(str(run_dir), weights=weights)
     dataset = dataset or meta.get("dataset")
     if not dataset or not meta.get("classes"):

@@ -1,7 +1,7 @@
 """Class log-probabilities of a model over a dataset, with centre, 10-crop or multi-scale views.
 
-Used by the trainer (per-epoch test error, sharded over processes), ``cnnlab evaluate`` and
-``cnnlab ensemble``.
+The one prediction pass: the trainer's per-epoch test error (sharded over processes),
+``cnnlab evaluate``, ``cnnlab ensemble`` and the mistakes of a run (``mistakes``) all use it.
 """
 
 from __future__ import annotations

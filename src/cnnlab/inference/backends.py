@@ -8,7 +8,7 @@
                  per torch thread
 
 Every backend is an ``nn.Module`` that takes N x C x H x W float32 images and returns float32
-logits on the CPU, so ``predict_images`` and the benchmark use them like the model itself.
+logits on the CPU, so ``classify_images`` and the benchmark use them like the model itself.
 ``DEFAULT_BACKEND`` is the one benchmarks/bench_inference.py measured fastest on a 2-core CPU
 (see benchmarks/results/inference.md).
 """
@@ -23,27 +23,11 @@ import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
+from cnnlab.inference.export import cached_onnx
+from cnnlab.inference.onnx_runtime import ort_session
 
 BACKENDS = ("eager", "channels_last", "compile", "onnxruntime")
 DEFAULT_BACKEND = "onnxruntime"
-
-
-def ort_session(path: str | Path, threads: int | None = None):
-    """An ONNX Runtime CPU session tuned for latency: every graph optimization, sequential
-    execution, ``threads`` intra-op threads (default: torch's thread count)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.intra_op_num_threads = threads or torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only: ORT warns about unused initializers
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as err:  # noqa: BLE001 - ORT raises its own exception types
-        raise CnnlabError(f"{path}: ONNX Runtime cannot load it ({str(err).splitlines()[0]})")\
-            from None
 
 
 class Backend(nn.Module):
@@ -78,8 +62,6 @@ class OrtBackend(Backend):
 
     def __init__(self, model: nn.Module, input_size: tuple[int, int, int] | list[int],
                  onnx_path: str | Path | None = None, threads: int | None = None) -> None:
-        from cnnlab.inference.export import cached_onnx
-
         super().__init__("onnxruntime", model)
         self.onnx_path = Path(onnx_path) if onnx_path else cached_onnx(model, input_size)
         self.session = ort_session(self.onnx_path, threads)

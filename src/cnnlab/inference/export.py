@@ -23,6 +23,7 @@ from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import atomic_path
+from cnnlab.inference.onnx_runtime import ort_session
 
 TOLERANCE = 1e-4  # max |onnx - torch| over the logits of the check batch
 
@@ -39,8 +40,6 @@ def _quiet_export(model: nn.Module, example: torch.Tensor, path: Path) -> None:
 
 def onnx_max_error(model: nn.Module, onnx_path: str | Path, x: torch.Tensor) -> float:
     """Largest |onnxruntime logits - torch logits| for the batch x (N x C x H x W)."""
-    from cnnlab.inference.backends import ort_session
-
     session = ort_session(onnx_path)
     with torch.inference_mode():
         expected = model.eval()(x).float().numpy()
@@ -92,7 +91,7 @@ def weights_key(model: nn.Module, input_size: tuple[int, int, int] | list[int]) 
     return digest.hexdigest()[:20]
 
 
-def cache_dir() -> Path:
+def onnx_cache_dir() -> Path:
     """~/.cache/cnnlab/onnx (or $XDG_CACHE_HOME/cnnlab/onnx)."""
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "cnnlab" / "onnx"
@@ -100,7 +99,7 @@ def cache_dir() -> Path:
 
 def cached_onnx(model: nn.Module, input_size: tuple[int, int, int] | list[int]) -> Path:
     """The cached export of ``model`` (exported and checked on first use)."""
-    path = cache_dir() / f"{_name(model)}-{weights_key(model, input_size)}.onnx"
+    path = onnx_cache_dir() / f"{_name(model)}-{weights_key(model, input_size)}.onnx"
     if not path.is_file():
         export_onnx(model, input_size, path)
     return path

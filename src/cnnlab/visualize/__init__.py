@@ -7,6 +7,8 @@
   occlusion        probability drop under a sliding gray square (Captum's Occlusion)
   attribution      saliency, guided backprop, deconvnet, Grad-CAM, Grad-CAM++
   guided           the ReLU backward rules of guided backprop and the deconvnet
-  mistakes         confusion matrix and misclassified test images of a run
-  inputs, figures  loading models / images, and the matplotlib drawing they share
+  mistakes         confusion matrix and misclassified test images of a run (the numbers are
+                   cnnlab.evaluation's)
+  inputs           the model (run folder or zoo name) and class a picture is of; .npy output
+  figures          the matplotlib drawing they share: grids, heat maps, denormalized inputs
 """

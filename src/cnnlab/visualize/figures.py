@@ -18,14 +18,18 @@ from cnnlab.plotting import pyplot, save_figure
 from cnnlab.runs import input_normalization
 
 
-def to_display(x: torch.Tensor, meta: dict) -> np.ndarray:
+def denormalize(x: torch.Tensor, meta: dict) -> np.ndarray:
     """Undo the model's normalization: 1 x C x H x W (or C x H x W) -> H x W x 3 in [0, 1]."""
     x = x.detach().float().cpu()
     x = x[0] if x.dim() == 4 else x
     norm = input_normalization(meta)
     mean = torch.tensor(norm["mean"]).view(-1, 1, 1)
     std = torch.tensor(norm["std"]).view(-1, 1, 1)
-    image = (x * std + mean).clamp(0, 1)
+    return as_rgb((x * std + mean).clamp(0, 1))
+
+
+def as_rgb(image: torch.Tensor) -> np.ndarray:
+    """C x H x W in [0, 1] -> H x W x 3 NumPy, for imshow."""
     if image.shape[0] != 3:  # gray (or an unusual channel count): one level per pixel
         image = image.mean(dim=0, keepdim=True).expand(3, -1, -1)
     return image.permute(1, 2, 0).numpy()

@@ -1,4 +1,6 @@
-"""What every picture starts from: a model (run folder or zoo name), an image, a class.
+"""What every picture starts from: a model (run folder or zoo name) and a class.
+
+The image is ``cnnlab.inference.classify.preprocess``: the same input ``cnnlab predict`` feeds.
 
 Also where the numbers behind a picture go: ``save_array`` writes a .npy beside the PNG.
 """
@@ -8,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import atomic_path
+from cnnlab.runs import resolve_model
 
 
 def load_subject(spec: str, weights: str | None = None,
@@ -21,8 +23,6 @@ def load_subject(spec: str, weights: str | None = None,
 
     A smaller ``size`` makes ImageNet models quick to inspect (tests use 64 or 96 pixels).
     """
-    from cnnlab.runs import resolve_model
-
     model, meta = resolve_model(spec, weights=weights)
     if size is not None:
         if size < 1:
@@ -35,13 +35,6 @@ def load_subject(spec: str, weights: str | None = None,
         meta = {**meta, "normalization": {"mean": [0.5] * channels, "std": [0.5] * channels}}
     model.registry_name = getattr(model, "registry_name", meta.get("model", spec))
     return model, meta
-
-
-def load_input(path: str | Path, meta: dict, invert: str = "auto") -> torch.Tensor:
-    """1 x C x H x W model input from an image file (``cnnlab.inference.predict.preprocess``)."""
-    from cnnlab.inference.predict import preprocess
-
-    return preprocess(path, meta, invert)
 
 
 def parse_target(value: str | None, meta: dict) -> int | None:

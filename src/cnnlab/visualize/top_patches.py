@@ -17,9 +17,11 @@ import torch
 from torch import nn
 
 from cnnlab.complexity.receptive_field import layer_field, unit_box
+from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
+from cnnlab.inference.classify import preprocess
 from cnnlab.models.feature_extraction import check_channel, layer_output
-from cnnlab.visualize.figures import save_grid, to_display
+from cnnlab.visualize.figures import denormalize, save_grid
 
 
 @dataclass
@@ -96,7 +98,7 @@ def top_patches(model: nn.Module, layer: str, channel: int, batches: Iterable[to
     for image_index, y, xx in best_keys.tolist():
         box = unit_box(field, y, xx)
         boxes.append(box)
-        patches.append(_crop(to_display(kept[image_index], meta), box))
+        patches.append(_crop(denormalize(kept[image_index], meta), box))
     return TopPatches(layer, channel, seen, field.size, best_keys[:, 0].tolist(),
                       [(y, xx) for _, y, xx in best_keys.tolist()], best_vals.tolist(),
                       boxes, patches)
@@ -131,8 +133,6 @@ def source_batches(meta: dict, folder: str | Path | None = None,
         return file_batches(paths[:limit], meta)
     if not meta.get("dataset") or not meta.get("classes"):
         raise CnnlabError("a zoo model has no dataset of its own: give --images FOLDER")
-    from cnnlab.data import load_dataset
-
     try:
         test = load_dataset(meta["dataset"], "test", data_dir).subset(limit)
     except CnnlabError as err:
@@ -151,8 +151,6 @@ def dataset_batches(images: torch.Tensor, normalize: object, batch_size: int = 2
 
 
 def file_batches(paths: list[Path], meta: dict, batch_size: int = 16) -> Iterator[torch.Tensor]:
-    """Image files preprocessed for the model (``cnnlab.inference.predict.preprocess``)."""
-    from cnnlab.inference.predict import preprocess
-
+    """Image files preprocessed for the model (``cnnlab.inference.classify.preprocess``)."""
     for start in range(0, len(paths), batch_size):
         yield torch.cat([preprocess(p, meta) for p in paths[start:start + batch_size]])

@@ -22,7 +22,7 @@ from cnnlab.runs import input_normalization
 
 
 @dataclass
-class Prediction:
+class Classification:
     """Top-k of one image: class names and probabilities (fractions), best first."""
 
     path: str
@@ -65,15 +65,15 @@ def preprocess(path: str | Path, meta: dict, invert: str = "auto") -> torch.Tens
 
 
 @torch.no_grad()
-def predict_images(model: torch.nn.Module, meta: dict, paths: list[str | Path], top: int = 5,
-                   invert: str = "auto") -> list[Prediction]:
-    """Top-``top`` predictions for each image path."""
+def classify_images(model: torch.nn.Module, meta: dict, paths: list[str | Path], top: int = 5,
+                    invert: str = "auto") -> list[Classification]:
+    """Top-``top`` classes of each image path; ``model`` maps 1 x C x H x W to 1 x K logits."""
     classes = meta.get("classes") or [str(i) for i in range(model.num_classes)]
     model.eval()
     results = []
     for path in paths:
         probs = torch.softmax(model(preprocess(path, meta, invert)).float(), dim=1)[0]
         values, indices = probs.topk(min(top, probs.numel()))
-        results.append(Prediction(str(path), [classes[i] for i in indices.tolist()],
-                                  values.tolist(), indices.tolist()))
+        results.append(Classification(str(path), [classes[i] for i in indices.tolist()],
+                                      values.tolist(), indices.tolist()))
     return results

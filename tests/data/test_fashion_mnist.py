@@ -1,4 +1,4 @@
-"""The IDX reader and the Fashion-MNIST lookup (issue 2): good files, corrupt files, search order."""
+"""The IDX reader and the Fashion-MNIST lookup: good files, corrupt files, search order."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import struct
 import numpy as np
 import pytest
 import torch
-from tests.conftest import make_fake_fashion, real_fashion_dir
 
 from cnnlab.data import fashion_mnist
 from cnnlab.data.idx import read_idx, write_idx
 from cnnlab.data.memory import batches
+from cnnlab.data.synthetic import write_fashion_mnist_like
 from cnnlab.errors import CnnlabError
 
 
@@ -61,7 +61,7 @@ def test_idx_corrupt_gzip(tmp_path):
 
 
 def test_load_split_validates_counts_and_labels(tmp_path, no_download):
-    folder = make_fake_fashion(tmp_path / "d", train=20, test=10)
+    folder = write_fashion_mnist_like(tmp_path / "d", train=20, test=10)
     write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(9, np.uint8))
     with pytest.raises(CnnlabError, match="10 images but .* has 9 labels"):
         fashion_mnist.load_split("test", folder)
@@ -91,9 +91,7 @@ def test_dataset_in_memory_and_batched_by_index(fake_fashion):
     assert sorted(seen.tolist()) == sorted(train.labels.tolist())
 
 
-@pytest.mark.skipif(real_fashion_dir() is None, reason="Debian package dataset-fashion-mnist "
-                    "absent (make test installs it)")
-def test_real_fashion_mnist_files():
-    test = fashion_mnist.load_split("test", real_fashion_dir())
+def test_real_fashion_mnist_files(real_fashion_dir):
+    test = fashion_mnist.load_split("test", real_fashion_dir)
     assert test.images.shape == (10_000, 1, 28, 28)
     assert torch.bincount(test.labels).tolist() == [1000] * 10  # balanced test set (the paper)
