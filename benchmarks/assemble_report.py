@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# Issue order: the skeleton first, then the pieces in the order the course meets them.
+# The skeleton first, then the pieces in the order the course meets them.
 REPORTS = ["skeleton", "filters", "profile", "training", "fast", "inference", "viz",
            "startup"]
 

@@ -10,7 +10,8 @@ fair one on a machine shared with other jobs. Prints one row per run, then the t
   2. time to reach 93.0%, vs the plain loop's time
   3. the best fast accuracy
 
-    python benchmarks/bench_fast_recipe.py --seeds 0 1 2 --plain-epochs 8 --fast-epochs 6 20 --jobs 2
+    python benchmarks/bench_fast_recipe.py --seeds 0 1 2 --plain-epochs 8 --fast-epochs 6 20 \
+        --jobs 2
 
 With --jobs N the runs go in N processes at once (wall clocks then include each other's load;
 the CPU clock does not). A fast seed with no plain run of its own is compared with the mean of
@@ -174,7 +175,8 @@ def main() -> None:
     parser.add_argument("--load", type=Path, metavar="DIR",
                         help="summarize runs saved by --one in DIR/KIND-SEED-EPOCHS.json")
     parser.add_argument("--model-options", type=json.loads,
-                        help='fastnet options for --one fast runs, e.g. \'{"widths": [16, 32, 64]}\'')
+                        help="fastnet options for --one fast runs, "
+                        'e.g. \'{"widths": [16, 32, 64]}\'')
     args = parser.parse_args()
     if args.one:
         rows = run_one(args.one, args.threads, args.model_options)

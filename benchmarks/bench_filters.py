@@ -54,7 +54,8 @@ def contenders(image: np.ndarray, kernel: np.ndarray) -> dict[str, Callable[[], 
                                                              mode="constant"),
         "scipy.ndimage.convolve": lambda: ndimage.convolve(image, kernel[::-1, ::-1, None],
                                                            mode="constant"),
-        "torch conv2d (groups=3, channels_last)": lambda: F.conv2d(planes, weight, padding=k // 2, groups=3),
+        "torch conv2d (groups=3, channels_last)": lambda: F.conv2d(planes, weight,
+                                                                   padding=k // 2, groups=3),
     }
 
 

@@ -1,4 +1,4 @@
-"""Issue 2's benchmark: the default recipe (`cnnlab train`) against the plain PyTorch loop.
+"""The default recipe (`cnnlab train`) against the plain PyTorch loop, same invocation.
 
 Both train the same network (smallcnn) for the same number of epochs on the full
 Fashion-MNIST: cnnlab with in-memory uint8 tensors, index batching, channels_last and its

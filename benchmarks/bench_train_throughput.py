@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.models import get_model
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext
@@ -63,7 +63,7 @@ def time_ours(name: str, size: int, classes: int, batch: int, steps: int, warmup
               device: torch.device) -> dict:
     torch.manual_seed(0)
     n = batch * (steps + warmup)
-    data = TensorDataset(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8),
+    data = InMemoryDataset(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8),
                          torch.randint(0, classes, (n,)), [str(i) for i in range(classes)],
                          (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), "synthetic")
     cfg = TrainConfig(model=name, batch_size=batch, amp="bf16" if device.type == "cuda" else "none")

@@ -135,7 +135,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     run_plain_loop(args.epochs, seed=args.seed, on_epoch=lambda r: print(
-        f"epoch {r.epoch}: {r.train_seconds:7.1f}s ({r.train_cpu_seconds:.1f} CPU s)  test acc {100 * r.test_acc:.2f}%", flush=True))
+        f"epoch {r.epoch}: {r.train_seconds:7.1f}s ({r.train_cpu_seconds:.1f} CPU s)  "
+        f"test acc {100 * r.test_acc:.2f}%", flush=True))
 
 
 if __name__ == "__main__":

@@ -22,15 +22,16 @@ PACKAGE = SRC / "cnnlab"
 LAYERS = {
     "": -1,  # cnnlab/__init__.py: only __version__
     "errors": 0,
-    "fileio": 1, "imaging": 1, "device": 1, "plotting": 1,
-    "checkpoint": 2, "convolution": 2,
-    "data": 3, "models": 3,
-    "runs": 4, "complexity": 4,
-    "papers": 5, "evaluation": 5,
-    "training": 6, "inference": 6,
-    "visualize": 7,
-    "cli": 8,
-    "__main__": 9,
+    "fileio": 1,
+    "imaging": 2, "device": 2, "plotting": 2,
+    "checkpoint": 3, "convolution": 3,
+    "data": 4, "models": 4,
+    "runs": 5, "complexity": 5,
+    "papers": 6, "evaluation": 6,
+    "training": 7, "inference": 7,
+    "visualize": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 

@@ -1,8 +1,9 @@
 """AlexNet, ZFNet, VGG-F/M/S, VGG A-E and NIN against their papers, torchvision and the lecture.
 
 Oracles: parameter counts from torchvision's weight metadata or counted by hand from the paper's
-layer table (the formulas are written out below); operation counts from the lecture's table; outputs of torchvision's own models after loading their state dicts; the AlexNet
-paper's LRN formula written with plain tensor ops.
+layer table (the formulas are written out below); operation counts from the lecture's table;
+outputs of torchvision's own models after loading their state dicts; the AlexNet paper's LRN
+formula written with plain tensor ops.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ def evaluate_command(
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N test images.")] = None,
     crops: Annotated[str | None, typer.Option(
-        help="center, flip, flipshift, 10crop or multiscale (default: the views the run was trained to "
-        "be scored with, e.g. flip for --recipe fast; else center).")] = None,
+        help="center, flip, flipshift, 10crop or multiscale (default: the views the run was "
+        "trained to be scored with, e.g. flip for --recipe fast; else center).")] = None,
     size: Annotated[int | None, typer.Option(help="Crop size for image files (224).")] = None,
     resize: Annotated[int | None, typer.Option(help="Shorter side before cropping.")] = None,
     scales: Annotated[str | None, typer.Option(

@@ -1,7 +1,7 @@
 """Datasets (in-memory tensors or image files) and the loaders behind one interface."""
 
 from cnnlab.data.folder import FileDataset
-from cnnlab.data.memory import TensorDataset, batches
+from cnnlab.data.memory import InMemoryDataset, batches
 from cnnlab.data.registry import DATASETS, Dataset, load_dataset
 
-__all__ = ["DATASETS", "Dataset", "FileDataset", "TensorDataset", "batches", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "FileDataset", "InMemoryDataset", "batches", "load_dataset"]

@@ -18,7 +18,7 @@ import torch
 from torchvision.datasets import CIFAR10, CIFAR100
 
 from cnnlab.data.fashion_mnist import cache_dir
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 
 # Per-channel training-set statistics of the pixels scaled to [0, 1] (CIFAR-10 and CIFAR-100).
@@ -71,7 +71,7 @@ def _download(name: str) -> Path | None:
     return target
 
 
-def load_split(name: str, split: str, data_dir: str | Path | None = None) -> TensorDataset:
+def load_split(name: str, split: str, data_dir: str | Path | None = None) -> InMemoryDataset:
     """Load 'train' (50,000 images) or 'test' (10,000) as uint8 tensors N x 3 x 32 x 32."""
     if split not in ("train", "test"):
         raise CnnlabError(f"unknown split {split!r}: use 'train' or 'test'")
@@ -93,7 +93,7 @@ def load_split(name: str, split: str, data_dir: str | Path | None = None) -> Ten
     if labels.numel() and (labels.min() < 0 or labels.max() >= len(data.classes)):
         raise CnnlabError(f"{root}: {name} label out of range 0..{len(data.classes) - 1}")
     mean, std = STATS[name]
-    return TensorDataset(images, labels, list(data.classes), mean, std, name)
+    return InMemoryDataset(images, labels, list(data.classes), mean, std, name)
 
 
 def write_cifar(root: str | Path, name: str, train: np.ndarray, train_labels: np.ndarray,

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from cnnlab.data.idx import read_idx
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
@@ -85,7 +85,7 @@ def locate(data_dir: str | Path | None = None, download: bool = True) -> Path:
     )
 
 
-def load_split(split: str, data_dir: str | Path | None = None) -> TensorDataset:
+def load_split(split: str, data_dir: str | Path | None = None) -> InMemoryDataset:
     """Load 'train' (60,000 images) or 'test' (10,000) as uint8 tensors N x 1 x 28 x 28."""
     if split not in FILES:
         raise CnnlabError(f"unknown split {split!r}: use 'train' or 'test'")
@@ -99,7 +99,7 @@ def load_split(split: str, data_dir: str | Path | None = None) -> TensorDataset:
                           f"{labels.shape[0]:,} labels")
     if labels.size and labels.max() >= len(CLASSES):
         raise CnnlabError(f"{label_file}: label {int(labels.max())} is out of range 0..9")
-    return TensorDataset(
+    return InMemoryDataset(
         images=torch.from_numpy(np.ascontiguousarray(images[:, None])),
         labels=torch.from_numpy(labels.astype(np.int64)),
         classes=list(CLASSES), mean=MEAN, std=STD, name="fashion-mnist",

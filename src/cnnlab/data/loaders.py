@@ -15,7 +15,7 @@ import torch
 
 from cnnlab.data.augment import BatchAugment, eval_transform, step_generator, train_transform
 from cnnlab.data.folder import Batch, FileDataset, collate, index_seed
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 
 
@@ -42,7 +42,7 @@ class TrainBatches:
     ``steps_per_epoch`` drops the last partial batch (unless the set is smaller than a batch).
     """
 
-    def __init__(self, data: TensorDataset | FileDataset, batch_size: int, augment: list[str],
+    def __init__(self, data: InMemoryDataset | FileDataset, batch_size: int, augment: list[str],
                  *, seed: int, sharding: Sharding, image_size: int | None = None,
                  workers: int = 0, pin_memory: bool = False) -> None:
         if batch_size % sharding.world:
@@ -90,14 +90,14 @@ class TrainBatches:
         yield from zip(steps, loader, strict=True)
 
 
-def eval_batches(data: TensorDataset | FileDataset, batch_size: int, *,
+def eval_batches(data: InMemoryDataset | FileDataset, batch_size: int, *,
                  indices: torch.Tensor | None = None, image_size: int | None = None,
                  resize: int | None = None, workers: int = 0,
                  transform: Callable | None = None) -> Iterator[Batch]:
     """uint8 batches in order over ``indices`` (default: all); files get a centre crop of
     ``image_size`` after resizing the shorter side to ``resize`` unless ``transform`` is given."""
     indices = torch.arange(len(data)) if indices is None else indices
-    if isinstance(data, TensorDataset):
+    if isinstance(data, InMemoryDataset):
         for start in range(0, len(indices), batch_size):
             idx = indices[start:start + batch_size]
             yield Batch(data.images[idx], data.labels[idx])
@@ -110,16 +110,17 @@ def eval_batches(data: TensorDataset | FileDataset, batch_size: int, *,
                                            collate_fn=collate)
 
 
-def take(data: TensorDataset | FileDataset, indices: torch.Tensor) -> TensorDataset | FileDataset:
+def take(data: InMemoryDataset | FileDataset,
+         indices: torch.Tensor) -> InMemoryDataset | FileDataset:
     """The samples at ``indices`` as a dataset of the same kind."""
-    if isinstance(data, TensorDataset):
-        return TensorDataset(data.images[indices], data.labels[indices], data.classes, data.mean,
+    if isinstance(data, InMemoryDataset):
+        return InMemoryDataset(data.images[indices], data.labels[indices], data.classes, data.mean,
                              data.std, data.name)
     return FileDataset([data.samples[int(i)] for i in indices], data.classes, data.mean,
                        data.std, data.name, data.transform, data.skip_bad)
 
 
-def split_holdout(data: TensorDataset | FileDataset, count: int) -> tuple:
+def split_holdout(data: InMemoryDataset | FileDataset, count: int) -> tuple:
     """(train, validation): ``count`` samples picked by a fixed permutation are held out."""
     if count <= 0:
         return data, None

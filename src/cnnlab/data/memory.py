@@ -22,7 +22,7 @@ def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, .
 
 
 @dataclass
-class TensorDataset:
+class InMemoryDataset:
     """Images N x C x H x W (uint8), labels N (int64), class names and normalization."""
 
     images: torch.Tensor
@@ -35,11 +35,11 @@ class TensorDataset:
     def __len__(self) -> int:
         return self.labels.shape[0]
 
-    def subset(self, count: int | None) -> TensorDataset:
+    def subset(self, count: int | None) -> InMemoryDataset:
         """The first ``count`` samples (all when None)."""
         if count is None or count >= len(self):
             return self
-        return TensorDataset(self.images[:count], self.labels[:count], self.classes, self.mean,
+        return InMemoryDataset(self.images[:count], self.labels[:count], self.classes, self.mean,
                              self.std, self.name)
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
@@ -48,7 +48,7 @@ class TensorDataset:
 
 
 def batches(
-    dataset: TensorDataset,
+    dataset: InMemoryDataset,
     batch_size: int,
     shuffle: bool,
     generator: torch.Generator | None = None,

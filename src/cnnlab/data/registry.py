@@ -1,6 +1,6 @@
 """Datasets by name: ``load_dataset("cifar10", "train", data_dir)``.
 
-Small datasets come back as in-memory uint8 tensors (``TensorDataset``: batches are index
+Small datasets come back as in-memory uint8 tensors (``InMemoryDataset``: batches are index
 operations); image-file datasets as a ``FileDataset`` decoded on demand by worker processes.
 Both have ``len()``, ``labels``, ``classes``, ``mean``, ``std``, ``name`` and ``subset(n)``.
 """
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from cnnlab.data import cifar, fashion_mnist, folder
 from cnnlab.data.folder import FileDataset
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 
-Dataset = TensorDataset | FileDataset
+Dataset = InMemoryDataset | FileDataset
 
 DATASETS: dict[str, Callable[[str, str | Path | None], Dataset]] = {
     "fashion-mnist": fashion_mnist.load_split,

@@ -14,7 +14,7 @@ from torch import nn
 
 from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import eval_batches
-from cnnlab.data.memory import TensorDataset, normalize
+from cnnlab.data.memory import InMemoryDataset, normalize
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.crops import (
     CROP_MODES,
@@ -43,10 +43,10 @@ class ViewSpec:
     resize: int | None = None  # shorter side before cropping (default size * 8/7)
     scales: list[int] = field(default_factory=list)  # multiscale: shorter sides
 
-    def resolved(self, data: TensorDataset | FileDataset) -> ViewSpec:
+    def resolved(self, data: InMemoryDataset | FileDataset) -> ViewSpec:
         if self.mode not in CROP_MODES:
             raise CnnlabError(f"unknown crop mode {self.mode!r}: use {', '.join(CROP_MODES)}")
-        if isinstance(data, TensorDataset):
+        if isinstance(data, InMemoryDataset):
             side = int(data.images.shape[-1])
             scales = self.scales or [round(side * 7 / 8), side, round(side * 9 / 8)]
             return ViewSpec(self.mode, side, side, scales)
@@ -74,13 +74,13 @@ def _log_mean_softmax(logits: list[torch.Tensor]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, data: TensorDataset | FileDataset, *, device: torch.device,
+def predict(model: nn.Module, data: InMemoryDataset | FileDataset, *, device: torch.device,
             batch_size: int = 250, spec: ViewSpec | None = None,
             indices: torch.Tensor | None = None, channels_last: bool = False,
             workers: int = 0) -> Predictions:
     """Log of the view-averaged softmax for every sample at ``indices`` (default all), in order."""
     spec = (spec or ViewSpec()).resolved(data)
-    in_memory = isinstance(data, TensorDataset)
+    in_memory = isinstance(data, InMemoryDataset)
     model.eval()
     transform = None if in_memory else file_transform(spec.mode, spec.size, spec.resize,
                                                       spec.scales)

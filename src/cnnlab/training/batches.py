@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from cnnlab.data.augment import check_names
 from cnnlab.data.folder import Batch, FileDataset
 from cnnlab.data.loaders import Sharding, TrainBatches
-from cnnlab.data.memory import TensorDataset
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext
@@ -59,7 +59,7 @@ class DeviceBatches:
     run redraws that epoch exactly. The last partial batch is dropped.
     """
 
-    def __init__(self, data: TensorDataset, batch_size: int, *, seed: int, flip: bool,
+    def __init__(self, data: InMemoryDataset, batch_size: int, *, seed: int, flip: bool,
                  translate: int, device: torch.device, channels_last: bool) -> None:
         self.flip, self.translate, self.channels_last = flip, translate, channels_last
         self.images = data.normalize(data.images.to(device))
@@ -102,7 +102,7 @@ def augment_names(cfg: TrainConfig) -> list[str]:
     return names
 
 
-def make_batches(cfg: TrainConfig, data: TensorDataset | FileDataset,
+def make_batches(cfg: TrainConfig, data: InMemoryDataset | FileDataset,
                  ctx: DistContext) -> TrainBatches | DeviceBatches:
     """The batch source ``cfg`` asks for; CnnlabError for what in_memory cannot do."""
     if not cfg.in_memory:

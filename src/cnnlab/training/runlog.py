@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from cnnlab.data import FileDataset, TensorDataset
+from cnnlab.data import FileDataset, InMemoryDataset
 from cnnlab.fileio import write_text
 from cnnlab.training.config import TrainConfig
 
@@ -59,15 +59,15 @@ class RunLog:
             self.writer.close()
 
 
-def input_size(data: TensorDataset | FileDataset, cfg: TrainConfig) -> list[int]:
+def input_size(data: InMemoryDataset | FileDataset, cfg: TrainConfig) -> list[int]:
     """C x H x W the model was trained on."""
-    if isinstance(data, TensorDataset):
+    if isinstance(data, InMemoryDataset):
         return list(data.images.shape[1:])
     size = cfg.image_size or 224
     return [3, size, size]
 
 
-def checkpoint_meta(cfg: TrainConfig, model: Any, data: TensorDataset | FileDataset,
+def checkpoint_meta(cfg: TrainConfig, model: Any, data: InMemoryDataset | FileDataset,
                     row: dict[str, Any]) -> dict[str, Any]:
     """The JSON sidecar of checkpoint.safetensors (the skeleton's keys, plus eval settings)."""
     return {
