@@ -10,6 +10,7 @@ from cnnlab.cli import main
 from cnnlab.cli.train import build_config
 from cnnlab.data.synthetic import write_cifar_like, write_image_folder
 from cnnlab.errors import CnnlabError
+from cnnlab.training.config import load_run_config
 from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config, register_recipe
 
 PAPER_RECIPES = ["fashion-mnist", "alexnet-imagenet", "vgg-imagenet", "googlenet-imagenet",
@@ -60,6 +61,17 @@ def test_precedence_recipe_then_yaml_then_set_then_flags(tmp_path):
         build_config("fashion-mnist", str(config), [], {})
     with pytest.raises(CnnlabError, match="unknown schedule"):
         build_config("fashion-mnist", None, ["schedule=exp"], {}).validate()
+
+
+def test_a_saved_config_reads_back_and_a_corrupt_one_is_named(tmp_path):
+    cfg = recipe_config("resnet-cifar")
+    (tmp_path / "config.json").write_text(json.dumps({**cfg.to_dict(), "world": 1}))
+    assert load_run_config(tmp_path) == cfg
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(CnnlabError, match="corrupt config"):
+        load_run_config(tmp_path)
+    with pytest.raises(CnnlabError, match="not a run folder"):
+        load_run_config(tmp_path / "absent")
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ import yaml
 from cnnlab.errors import CnnlabError
 from cnnlab.training import recipes
 from cnnlab.training import train as standard_train
-from cnnlab.training.config import TrainConfig, read_yaml_overrides
+from cnnlab.training.config import TrainConfig, load_run_config, read_yaml_overrides
 from cnnlab.training.distributed import launch_local
 from cnnlab.training.recipes import recipe_config
-from cnnlab.training.trainer import default_out, load_run_config
+from cnnlab.training.trainer import default_out
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, Any]:

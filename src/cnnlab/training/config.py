@@ -8,9 +8,13 @@ must still load.
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from cnnlab.errors import CnnlabError
 
@@ -151,17 +155,31 @@ class TrainConfig:
 
 def read_yaml_overrides(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML config file (keys are TrainConfig fields, dashes allowed)."""
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise CnnlabError(f"{path}: no such config file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise CnnlabError(f"{path}: invalid YAML ({str(err).splitlines()[0]})") from None
+    data = _read_mapping(path, yaml.safe_load, yaml.YAMLError, f"{path}: no such config file",
+                         "invalid YAML")
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise CnnlabError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
     return data
+
+
+def load_run_config(run_dir: str | Path) -> TrainConfig:
+    """The TrainConfig saved in a run folder's config.json (for --resume)."""
+    path = Path(run_dir) / "config.json"
+    saved = _read_mapping(path, json.loads, json.JSONDecodeError,
+                          f"{run_dir}: not a run folder (config.json is missing)", "corrupt config")
+    saved = {k: v for k, v in saved.items() if k not in ("device_resolved", "versions", "world")}
+    return TrainConfig().replace(saved, source=str(path))
+
+
+def _read_mapping(path: Path, parse: Callable[[str], Any], errors: type[Exception],
+                  missing: str, problem: str) -> Any:
+    """``parse`` of the file's text; a missing or unparsable file is a one-line CnnlabError."""
+    if not path.is_file():
+        raise CnnlabError(missing)
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except errors as err:
+        raise CnnlabError(f"{path}: {problem} ({str(err).splitlines()[0]})") from None

@@ -14,7 +14,6 @@ only in their TrainConfig (``cnnlab.training.recipes``); one optimizer step is
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
@@ -69,19 +68,6 @@ class RunResult:
 
 def default_out(cfg: TrainConfig) -> Path:
     return Path("runs") / f"{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def load_run_config(run_dir: str | Path) -> TrainConfig:
-    """The TrainConfig saved in a run folder's config.json (for --resume)."""
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise CnnlabError(f"{run_dir}: not a run folder (config.json is missing)")
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise CnnlabError(f"{path}: corrupt config ({err})") from None
-    saved = {k: v for k, v in saved.items() if k not in ("device_resolved", "versions", "world")}
-    return TrainConfig().replace(saved, source=str(path))
 
 
 def _configure_backends(cfg: TrainConfig) -> None:
