@@ -1,7 +1,9 @@
-"""Atomic writes: every output is written to a temp file in the same folder, then renamed.
+"""Where cnnlab's files go, and how they get there.
 
-An interrupted process (Ctrl-C, SIGKILL, full disk) therefore leaves either the old file or the
-new one, never half of one.
+Atomic writes: every output is written to a temp file in the same folder, then renamed. An
+interrupted process (Ctrl-C, SIGKILL, full disk) therefore leaves either the old file or the new
+one, never half of one. Downloads and derived files (datasets, ONNX exports) live under one
+cache folder, ``cache_dir()``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+
+def cache_dir() -> Path:
+    """Where downloads and derived files go: ~/.cache/cnnlab (or $XDG_CACHE_HOME/cnnlab)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "cnnlab"
 
 
 def _umask() -> int:

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torchvision.datasets import CIFAR10, CIFAR100
 
-from cnnlab.data.fashion_mnist import cache_dir
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
+from cnnlab.fileio import cache_dir
 
 # Per-channel training-set statistics of the pixels scaled to [0, 1] (CIFAR-10 and CIFAR-100).
 STATS = {

@@ -18,6 +18,7 @@ import torch
 from cnnlab.data.idx import read_idx
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
+from cnnlab.fileio import cache_dir
 
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
            "Bag", "Ankle boot"]
@@ -28,12 +29,6 @@ FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-
-
-def cache_dir() -> Path:
-    """Where downloads go: ~/.cache/cnnlab (or $XDG_CACHE_HOME/cnnlab)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "cnnlab"
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:

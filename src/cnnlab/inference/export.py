@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
-from cnnlab.fileio import atomic_path
+from cnnlab.fileio import atomic_path, cache_dir
 from cnnlab.inference.onnx_runtime import ort_session
 
 TOLERANCE = 1e-4  # max |onnx - torch| over the logits of the check batch
@@ -91,15 +90,9 @@ def weights_key(model: nn.Module, input_size: tuple[int, int, int] | list[int]) 
     return digest.hexdigest()[:20]
 
 
-def onnx_cache_dir() -> Path:
-    """~/.cache/cnnlab/onnx (or $XDG_CACHE_HOME/cnnlab/onnx)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "cnnlab" / "onnx"
-
-
 def cached_onnx(model: nn.Module, input_size: tuple[int, int, int] | list[int]) -> Path:
     """The cached export of ``model`` (exported and checked on first use)."""
-    path = onnx_cache_dir() / f"{_name(model)}-{weights_key(model, input_size)}.onnx"
+    path = cache_dir() / "onnx" / f"{_name(model)}-{weights_key(model, input_size)}.onnx"
     if not path.is_file():
         export_onnx(model, input_size, path)
     return path
