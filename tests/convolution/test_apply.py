@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from cnnlab.convolution.apply import BACKENDS, apply_kernel, responses_to_pixels
+from cnnlab.convolution.apply import FILTER_BACKENDS, apply_kernel, responses_to_pixels
 from cnnlab.convolution.kernels import KERNELS, custom_kernel, list_kernels
 from cnnlab.errors import CnnlabError
 
@@ -24,7 +24,7 @@ def _photo(shape=(23, 31, 3), seed=0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, shape).astype(np.uint8)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", FILTER_BACKENDS)
 @pytest.mark.parametrize("border", ["zero", "reflect", "replicate"])
 @pytest.mark.parametrize("kernel", [k for k in list_kernels() if k.is_linear])
 def test_same_padding_matches_scipy_correlate_per_channel(backend, border, kernel):
@@ -70,7 +70,7 @@ def filter_cases(draw):
 
 
 @settings(max_examples=40, deadline=None)
-@given(filter_cases(), st.sampled_from(BACKENDS))
+@given(filter_cases(), st.sampled_from(FILTER_BACKENDS))
 def test_stride_padding_dilation_match_torch_conv2d(case, backend):
     image, matrix, stride, padding, border, dilation = case
     ours = apply_kernel(image, matrix, stride, padding, border, dilation, backend)
@@ -89,7 +89,7 @@ def test_same_padding_with_an_even_kernel_keeps_the_size_like_torch():
     matrix = np.random.default_rng(4).standard_normal((2, 4))
     theirs = F.conv2d(torch.from_numpy(image)[None, None], torch.from_numpy(matrix)[None, None],
                       padding="same")[0, 0].numpy()
-    for backend in BACKENDS:
+    for backend in FILTER_BACKENDS:
         np.testing.assert_allclose(apply_kernel(image, matrix, backend=backend), theirs,
                                    atol=1e-2)
 
@@ -98,7 +98,7 @@ def test_large_kernels_agree_across_backends():
     # OpenCV switches to a DFT above 11x11; the answer must not change.
     image = _photo((40, 37, 3), seed=5)
     matrix = np.random.default_rng(6).standard_normal((13, 15))
-    results = [apply_kernel(image, matrix, backend=b, padding_mode="zero") for b in BACKENDS]
+    results = [apply_kernel(image, matrix, backend=b, padding_mode="zero") for b in FILTER_BACKENDS]
     for other in results[1:]:
         np.testing.assert_allclose(results[0], other, rtol=1e-4, atol=0.05)
 

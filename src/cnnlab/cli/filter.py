@@ -9,7 +9,12 @@ import numpy as np
 import typer
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.convolution.apply import BACKENDS, apply_kernel, resolve_display, responses_to_pixels
+from cnnlab.convolution.apply import (
+    FILTER_BACKENDS,
+    apply_kernel,
+    resolve_display,
+    responses_to_pixels,
+)
 from cnnlab.convolution.figures import side_by_side
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
@@ -60,7 +65,7 @@ def filter_command(
                                          "0..255 pixels.")] = "auto",
     figure: Annotated[Path | None, typer.Option(help="Also write input | kernel | output.")]
     = None,
-    backend: Annotated[str, typer.Option(help=f"{', '.join(BACKENDS)}.")] = "opencv",
+    backend: Annotated[str, typer.Option(help=f"{', '.join(FILTER_BACKENDS)}.")] = "opencv",
     max_pixels: Annotated[int, typer.Option(min=1, help="Refuse larger images.")]
     = DEFAULT_MAX_PIXELS,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,

@@ -19,7 +19,7 @@ from cnnlab.convolution.kernels import Kernel, custom_kernel
 from cnnlab.convolution.reference import PAD_MODES, windows
 from cnnlab.errors import CnnlabError
 
-BACKENDS = ("opencv", "scipy", "numpy")
+FILTER_BACKENDS = ("opencv", "scipy", "numpy")
 DISPLAY_MODES = ("auto", "clip", "abs", "minmax")
 _CV2_BORDERS = {"zero": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101,
                 "replicate": cv2.BORDER_REPLICATE}
@@ -104,8 +104,8 @@ def _check(image: np.ndarray, pads: Pads, span: tuple[int, int], mode: str,
         raise CnnlabError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
     if mode not in PAD_MODES:
         raise CnnlabError(f"unknown padding mode {mode!r}: use {', '.join(PAD_MODES)}")
-    if backend not in BACKENDS:
-        raise CnnlabError(f"unknown backend {backend!r}: use {', '.join(BACKENDS)}")
+    if backend not in FILTER_BACKENDS:
+        raise CnnlabError(f"unknown backend {backend!r}: use {', '.join(FILTER_BACKENDS)}")
     height, width = image.shape[:2]
     if mode == "reflect" and (max(pads[:2]) >= height or max(pads[2:]) >= width):
         raise CnnlabError(f"reflect padding {max(pads)} needs an image larger than that, got "
