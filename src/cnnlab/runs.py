@@ -25,8 +25,6 @@ from cnnlab.models.weights import load_pretrained
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
            "float64": torch.float64}
 _SIZE = re.compile(r"^\s*(\d+)(?:\s*[xX,]\s*(\d+))?(?:\s*[xX,]\s*(\d+))?\s*$")
-_CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                    "ship", "truck"]
 
 
 def _is_run_folder(spec: str) -> bool:
@@ -81,7 +79,7 @@ def dataset_defaults(dataset: str, num_classes: int) -> dict[str, Any]:
     elif dataset == "fashion-mnist" and num_classes == 10:
         classes = list(fashion_mnist.CLASSES)
     elif dataset == "cifar10" and num_classes == 10:
-        classes = list(_CIFAR10_CLASSES)
+        classes = list(cifar.CIFAR10_CLASSES)
     return {"classes": classes, "normalization": {"mean": mean, "std": std}}
 
 

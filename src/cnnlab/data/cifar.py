@@ -27,6 +27,9 @@ STATS = {
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
 }
 _CLASSES = {"cifar10": CIFAR10, "cifar100": CIFAR100}
+# CIFAR-10's names as its batches.meta lists them, for a zoo model when the data is not present.
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
 
 
 def _presence_checked(base: type[CIFAR10]) -> type[CIFAR10]:
