@@ -24,14 +24,15 @@ LAYERS = {
     "errors": 0,
     "fileio": 1,
     "imaging": 2, "device": 2, "plotting": 2,
-    "checkpoint": 3, "convolution": 3,
+    "checkpoint": 3, "convolution": 3, "corruptions": 3,
     "data": 4, "models": 4,
     "runs": 5, "complexity": 5,
     "papers": 6, "evaluation": 6,
     "training": 7, "inference": 7,
-    "visualize": 8,
-    "cli": 9,
-    "__main__": 10,
+    "visualize": 8, "robustness": 8, "experiments": 8,
+    "studio": 9,
+    "cli": 10,
+    "__main__": 11,
 }
 
 
