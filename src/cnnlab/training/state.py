@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from cnnlab.checkpoint import save_tensors
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_json
 
@@ -100,7 +101,7 @@ def match_layouts(optimizer: torch.optim.Optimizer) -> None:
 def _save_tree(folder: Path, stem: str, tree: dict[str, Any]) -> None:
     tensors: dict[str, torch.Tensor] = {}
     structure = flatten(tree, tensors)
-    save_file(tensors, str(folder / f"{stem}.safetensors"))
+    save_tensors(tensors, folder / f"{stem}.safetensors")
     (folder / f"{stem}.json").write_text(json.dumps(structure), encoding="utf-8")
 
 
@@ -142,6 +143,11 @@ def publish_state(run: Path, step: int, tree: dict[str, Any], keep: int) -> Path
         shutil.rmtree(old, ignore_errors=True)
     write_json(run / STATE_DIR / "latest.json", {"step": step, "folder": final.name})
     return final
+
+
+def discard_staging(run: Path, step: int) -> None:
+    """Remove a staging folder a failed save left behind (its space is wanted back)."""
+    shutil.rmtree(staging_dir(run, step), ignore_errors=True)
 
 
 def list_states(run: str | Path) -> list[Path]:
