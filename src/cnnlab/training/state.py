@@ -114,6 +114,11 @@ def _load_tree(folder: Path, stem: str) -> dict[str, Any]:
     return unflatten(structure, tensors)
 
 
+def state_path(run: Path, step: int) -> Path:
+    """Where the complete state after global step ``step`` lives."""
+    return run / STATE_DIR / f"step-{step:09d}"
+
+
 def staging_dir(run: Path, step: int) -> Path:
     """The temporary folder every rank writes into before the main rank publishes it."""
     return run / STATE_DIR / f".tmp-step-{step:09d}"
@@ -135,7 +140,7 @@ def publish_state(run: Path, step: int, tree: dict[str, Any], keep: int) -> Path
     for path in folder.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    final = run / STATE_DIR / f"step-{step:09d}"
+    final = state_path(run, step)
     if final.exists():
         shutil.rmtree(final)
     os.replace(folder, final)
