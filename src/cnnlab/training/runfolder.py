@@ -107,8 +107,9 @@ def writing(out: Path, *, resume: bool, overwrite: bool, claimed: bool = False) 
 
 def write_error(err: OSError, out: Path) -> CnnlabError | None:
     """The one-line error for a failed write into the run folder, or None for other errors."""
-    if err.errno not in WRITE_ERRNOS:
-        return None
+    if err.errno not in WRITE_ERRNOS or (
+            err.filename and not Path(err.filename).resolve().is_relative_to(out.resolve())):
+        return None  # not a write into the run folder (e.g. an unreadable dataset file)
     where = f" {err.filename}" if err.filename else ""
     message = f"cannot write{where} ({err.strerror}); the run stopped"
     states = state_.list_states(out)
