@@ -129,6 +129,8 @@ CASES = {
     "resume-not-a-run": (["train", "--resume", "EMPTY"], "not a run folder"),
     "train-into-a-run": (["train", "--data-dir", "FASHION", "--out", "RUN"],
                          "already holds a run"),
+    "nproc-into-a-run": (["train", "--data-dir", "FASHION", "--nproc", "2", "--out", "RUN"],
+                         "already holds a run"),
     "resume-and-overwrite": (["train", "--resume", "RUN", "--overwrite"], "use one of them"),
     # tests/visualize/test_cli_viz.py (each with --out)
     "viz-unknown-layer": (["viz", "activations", "smallcnn", "IMG", "--layer", "features.9"],
