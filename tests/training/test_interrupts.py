@@ -48,23 +48,29 @@ def assert_same_run(a: Path, b: Path) -> None:
     assert strip == [line.split(",")[:7] for line in (b / "metrics.csv").read_text().splitlines()]
 
 
-@pytest.mark.parametrize(("name", "status"), [("SIGINT", 130), ("SIGTERM", 143)])
+@pytest.mark.parametrize(("name", "status", "step", "where", "states"), [
+    ("SIGINT", 130, 11, "in epoch 2 after step 3 of 8", [8, 11]),
+    ("SIGTERM", 143, 11, "in epoch 2 after step 3 of 8", [8, 11]),
+    # the epoch's last step: stopped before its evaluation, which the resumed run does
+    ("SIGINT", 130, 8, "in epoch 1 after step 8 of 8", [8]),
+])
 def test_signal_mid_epoch_saves_that_step_and_resumes_bit_identical(
-        name, status, whole, fake_fashion, tmp_path, monkeypatch, capsys):
+        name, status, step, where, states, whole, fake_fashion, tmp_path, monkeypatch, capsys):
     """In this process (the real-process exit status is checked below): the run sends itself
-    the signal after global step 11."""
+    the signal after global step ``step``."""
     out = tmp_path / "stopped"
-    monkeypatch.setenv("CNNLAB_FAULT_KILL_AT_STEP", "11")
+    monkeypatch.setenv("CNNLAB_FAULT_KILL_AT_STEP", str(step))
     monkeypatch.setenv("CNNLAB_FAULT_SIGNAL", name)
     capsys.readouterr()
     assert main(run_args(fake_fashion, out)) == status
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        f"stopped by {name} in epoch 2 after step 3 of 8 (global step 11 of 16); state saved "
-        f"in {out}/state/step-000000011; resume with: cnnlab train --resume {out}\n")
-    # epoch 1's state and the one of the step the signal came in (not a checkpoint boundary)
-    assert [p.name for p in list_states(out)] == ["step-000000008", "step-000000011"]
+        f"stopped by {name} {where} (global step {step} of 16); state saved in "
+        f"{out}/state/step-{step:09d}; resume with: cnnlab train --resume {out}\n")
+    # the epoch ends' states and the one of the step the signal came in (states are saved
+    # only at epoch ends in this run)
+    assert [p.name for p in list_states(out)] == [f"step-{n:09d}" for n in states]
     monkeypatch.delenv("CNNLAB_FAULT_KILL_AT_STEP")
     assert main(["train", "--resume", str(out)]) == 0
     assert capsys.readouterr().err == ""  # the lock was released: no stale-lock note
