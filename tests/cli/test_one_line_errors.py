@@ -131,6 +131,8 @@ CASES = {
                          "already holds a run"),
     "nproc-into-a-run": (["train", "--data-dir", "FASHION", "--nproc", "2", "--out", "RUN"],
                          "already holds a run"),
+    "train-out-is-a-file": (["train", "--data-dir", "FASHION", "--out", "IMG"],
+                            "is a file, not a folder"),
     "resume-and-overwrite": (["train", "--resume", "RUN", "--overwrite"], "use one of them"),
     # tests/visualize/test_cli_viz.py (each with --out)
     "viz-unknown-layer": (["viz", "activations", "smallcnn", "IMG", "--layer", "features.9"],
