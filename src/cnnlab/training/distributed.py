@@ -9,8 +9,13 @@ nothing here talks to the network.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -18,10 +23,13 @@ import torch.distributed as dist
 from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class DistContext:
-    """Where this process sits: rank in [0, world), its device, and the torchrun restart count."""
+    """Where this process sits: rank in [0, world), its device, and which attempt of the
+    job this is (0 the first; torchrun's ``--max-restarts`` starts the later ones)."""
 
     rank: int = 0
     world: int = 1
@@ -42,22 +50,64 @@ class DistContext:
 def setup(device_name: str) -> DistContext:
     """Join torchrun's process group when launched by it; otherwise a single-process context."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
     if world <= 1:
+        restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
         return DistContext(device=pick_device(device_name), restart=restart)
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device_name)
     if device.type == "cuda":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        # A restarted attempt can find the dead attempt's addresses in torchrun's store and
-        # fail to connect (gloo "Connection refused"); a key prefix per attempt keeps them apart.
-        store, _, _ = next(dist.rendezvous("env://", rank=rank, world_size=world))
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
-                                store=dist.PrefixStore(f"cnnlab-attempt-{restart}", store),
-                                rank=rank, world_size=world)
-    return DistContext(rank, world, local_rank, device, restart)
+    if dist.is_initialized():  # the caller joined the group itself
+        return DistContext(rank, world, local_rank, device,
+                           int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")))
+    store, _, _ = next(dist.rendezvous("env://", rank=rank, world_size=world))
+    prefix, attempt = _join_attempt(store, rank, world)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                            store=dist.PrefixStore(prefix, store), rank=rank, world_size=world)
+    return DistContext(rank, world, local_rank, device, attempt)
+
+
+def _join_attempt(store: dist.Store, rank: int, world: int,
+                  timeout_s: float = 300.0) -> tuple[str, int]:
+    """(key prefix, attempt number) that every process of this attempt shares.
+
+    torchrun's store outlives an attempt, and a restarted attempt that read the dead one's
+    keys would try to connect to dead addresses; TORCHELASTIC_RESTART_COUNT cannot name the
+    attempt, because after a process dies on one node only that node's agent counts a
+    restart, while the other nodes see a membership change and keep their count. So rank 0
+    names the attempt with a fresh token and numbers it; every other rank proves that it read
+    the live token, not one left by a dead attempt, by having rank 0 echo a token of its own.
+    """
+    wait = timedelta(seconds=timeout_s)
+    if rank == 0:
+        token = secrets.token_hex(8)
+        attempt = store.add("cnnlab/attempts", 1) - 1
+        store.set(f"cnnlab/{token}/attempt", str(attempt))
+        store.set("cnnlab/current", token)
+        for other in range(1, world):
+            hello = f"cnnlab/{token}/hello{other}"
+            try:
+                store.wait([hello], wait)
+            except dist.DistStoreError:
+                raise CnnlabError(f"rank {other} of this torchrun job did not join within "
+                                  f"{timeout_s:.0f}s") from None
+            store.set(f"cnnlab/{token}/welcome{other}", store.get(hello))
+        return f"cnnlab/{token}", attempt
+    mine, deadline = secrets.token_hex(8), time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        token = store.get("cnnlab/current").decode()
+        store.set(f"cnnlab/{token}/hello{rank}", mine)
+        welcome = f"cnnlab/{token}/welcome{rank}"
+        try:
+            store.wait([welcome], timedelta(seconds=2))
+        except dist.DistStoreError:  # a token whose rank 0 is gone: read it again
+            continue
+        if store.get(welcome).decode() == mine:
+            return f"cnnlab/{token}", int(store.get(f"cnnlab/{token}/attempt"))
+        time.sleep(0.2)  # a welcome left by a dead attempt; rank 0 has not renamed it yet
+    raise CnnlabError(f"rank {rank}: rank 0 of this torchrun job did not answer within "
+                      f"{timeout_s:.0f}s")
 
 
 def teardown(ctx: DistContext) -> None:
@@ -82,6 +132,38 @@ def any_rank(flag: bool, ctx: DistContext) -> bool:
 def barrier(ctx: DistContext) -> None:
     if ctx.enabled:
         dist.barrier()
+
+
+def gather_to_main(obj: Any, ctx: DistContext) -> list[Any] | None:
+    """Every rank's ``obj`` in rank order on the main rank, None on the others.
+
+    This is how only rank 0 writes: the others hand it what they would have written. The
+    objects travel pickled in memory between the run's own processes (torch's
+    ``gather_object``); nothing read from disk is unpickled."""
+    if not ctx.enabled:
+        return [obj]
+    gathered: list[Any] | None = [None] * ctx.world if ctx.main else None
+    dist.gather_object(obj, gathered, dst=0)
+    return gathered
+
+
+def on_main(ctx: DistContext, action: Callable[[], T]) -> T | None:
+    """Run ``action`` on the main rank only (a write into the run folder, taking its lock);
+    every rank waits for it, and a ``CnnlabError`` it raises is raised on every rank, so that
+    no rank carries on alone. Returns the action's result on the main rank, None elsewhere."""
+    result, error = None, None
+    if ctx.main:
+        try:
+            result = action()
+        except CnnlabError as err:
+            error = str(err)
+    if ctx.enabled:
+        box = [error]
+        dist.broadcast_object_list(box, src=0)
+        error = box[0]
+    if error is not None:
+        raise CnnlabError(error)
+    return result
 
 
 def launch_local(nproc: int, argv: list[str], max_restarts: int = 0) -> int:

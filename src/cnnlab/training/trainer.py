@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,15 +171,14 @@ class Run:
                 "batches": self.batches.state_dict() if self.in_memory else None}
 
     def save_state(self) -> None:
+        """Every rank's RNG states go to rank 0, which alone writes the state folder."""
         step = self.progress["global_step"]
-        state_.save_rank_rng(self.out, step, self.ctx.rank)
-        dist_.barrier(self.ctx)
-        if self.ctx.main:
-            state_.publish_state(self.out, step, self.state_tree(), self.cfg.keep_checkpoints)
-        dist_.barrier(self.ctx)
+        rngs = dist_.gather_to_main(state_.rng_states(), self.ctx)
+        dist_.on_main(self.ctx, lambda: state_.publish_state(
+            self.out, step, self.state_tree(), rngs, self.cfg.keep_checkpoints))
 
-    def restore(self) -> None:
-        """Load the newest complete state of the run folder into this process."""
+    def restore(self) -> Path:
+        """Load the newest complete state of the run folder into this process; returns it."""
         folder = state_.list_states(self.out)[-1]
         tree, rng = state_.load_state(folder, self.ctx.rank)
         if tree["world"] != self.ctx.world:
@@ -198,6 +198,7 @@ class Run:
         if self.in_memory:
             self.batches.load_state_dict(tree["batches"])
         state_.set_rng_states(rng)
+        return folder
 
     # --- the loop ----------------------------------------------------------------------------
     def fit(self, after_step: Callable[[int, dist_.DistContext], None]) -> list[dict[str, Any]]:
@@ -381,10 +382,14 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
             raise CnnlabError(f"{out}: nothing to resume (no state/step-* folder)")
         run = Run(cfg, ctx, out)
         if resume:
-            run.restore()
-        elif ctx.main:
-            write_json(out / "config.json", {**cfg.to_dict(), "device_resolved": str(ctx.device),
-                                             "world": ctx.world, "versions": versions()})
+            folder = run.restore()
+            if ctx.main:
+                print(f"resumed from {folder.relative_to(out)} (global step "
+                      f"{run.progress['global_step']}, restart {ctx.restart})", file=sys.stderr)
+        else:
+            dist_.on_main(ctx, lambda: write_json(out / "config.json", {
+                **cfg.to_dict(), "device_resolved": str(ctx.device), "world": ctx.world,
+                "versions": versions()}))
         rows = run.fit(_maybe_fault)
         if ctx.main:
             plot_curves([r for r in rows if "test_acc" in r], out / "curves.png")
