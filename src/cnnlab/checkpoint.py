@@ -10,8 +10,12 @@ folder back into a model is ``cnnlab.runs``.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import platform
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +41,24 @@ def versions() -> dict[str, str]:
             "torchvision": torchvision.__version__, "python": platform.python_version()}
 
 
+def save_tensors(tensors: StateDict, path: str | Path) -> None:
+    """safetensors' ``save_file``, with an I/O failure raised as OSError (errno, file) like
+    every other write, so that a full disk reads the same wherever it happens."""
+    try:
+        save_file(tensors, str(path))
+    except SafetensorError as err:
+        code = re.search(r"os error (\d+)", str(err))
+        number = int(code.group(1)) if code else errno.EIO
+        raise OSError(number, os.strerror(number), str(path)) from None
+
+
 def save_checkpoint(folder: str | Path, model: nn.Module, meta: dict[str, Any],
                     stem: str = STEM) -> Path:
     """Write ``folder/stem.safetensors`` and ``folder/stem.json``; returns the JSON path."""
     folder = Path(folder)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     with atomic_path(folder / f"{stem}.safetensors") as tmp:
-        save_file(state, str(tmp))
+        save_tensors(state, tmp)
     sidecar = {"format": FORMAT, **meta, "versions": versions()}
     return write_json(folder / f"{stem}.json", sidecar)
 
@@ -72,18 +87,36 @@ def load_state_file(path: str | Path) -> StateDict:
     try:
         if path.suffix == ".safetensors":
             return load_file(str(path))
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings(record=True) as caught:
+            # torch warns "Detected pickle protocol N" in several lines; a refusal says it in one
+            warnings.simplefilter("always")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except (SafetensorError, RuntimeError, OSError, EOFError, ValueError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise CnnlabError(f"{path}: cannot read weights ({reason})") from None
     except Exception as err:  # noqa: BLE001 - the unpickler refuses objects with many types
         raise CnnlabError(f"{path}: refused to load: not a plain state dict "
-                          f"({type(err).__name__})") from None
+                          f"({_unpickler_reason(err, caught)})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CnnlabError(f"{path}: not a state dict of tensors")
     return state
+
+
+def _unpickler_reason(err: Exception, caught: list[warnings.WarningMessage]) -> str:
+    """What torch's weights-only unpickler met, in a few words (else the exception type)."""
+    match = re.search(r"WeightsUnpickler error:\s*(\S[^\n]*)|Trying to load (unsupported "
+                      r"GLOBAL [^\n]*)", str(err))
+    # the first sentence only: torch's advice (allow-listing globals) does not apply here
+    reason = (match.group(1) or match.group(2)).split(". ")[0].strip().rstrip(".") if match \
+        else type(err).__name__
+    for warning in caught:
+        protocol = re.search(r"pickle protocol (\d+)", str(warning.message))
+        if protocol:
+            return (f"pickle protocol {protocol.group(1)}, which torch's safe loader reads only "
+                    f"in part: {reason}; torch.save's default protocol loads")
+    return reason
 
 
 def load_state_into(model: nn.Module, state: StateDict, source: str) -> None:

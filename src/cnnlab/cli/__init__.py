@@ -5,20 +5,22 @@ one-line help ``cnnlab --help`` prints. A command's module (and through it torch
 ...) is imported only when that command runs or shows its own ``--help``, so the list and the
 light commands start quickly. Each module has a ``register(app)`` function that adds its
 command to a Typer app. Errors a user can cause print one line (``error: ...``) and exit
-non-zero, with no traceback.
+non-zero, with no traceback; a signal that stopped a command prints its one line and exits
+128 + the signal number; a library's warning becomes one ``note:`` line.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any, NamedTuple
 
 import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from cnnlab.errors import CnnlabError
+from cnnlab.errors import CnnlabError, Interrupted, note
 
 
 class CommandEntry(NamedTuple):
@@ -117,12 +119,37 @@ _ABORTS = _click_exceptions("Abort")
 _EXITS = _click_exceptions("Exit")
 
 
+class _WarningNotes:
+    """``warnings.showwarning`` for commands: each distinct warning as one ``note:`` line (its
+    first line, without the library's file and source line), instead of Python's several."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[type, str]] = set()
+
+    def __call__(self, message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: Any = None, line: str | None = None) -> None:
+        text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+        if (category, text) not in self.seen:
+            self.seen.add((category, text))
+            note(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    with warnings.catch_warnings():
+        warnings.showwarning = _WarningNotes()
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     command = build_cli()
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         status = command.main(args=args or ["--help"], prog_name="cnnlab", standalone_mode=False)
+    except Interrupted as err:
+        if str(err):  # empty on the ranks of a torchrun job other than 0
+            print(err, file=sys.stderr)
+        return err.exit_code
     except _USAGE_ERRORS as err:
         path = err.ctx.command_path if err.ctx else "cnnlab"
         print(f"error: {err.format_message()} ({path} --help shows the usage)", file=sys.stderr)

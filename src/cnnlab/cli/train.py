@@ -19,7 +19,7 @@ from cnnlab.training import train as standard_train
 from cnnlab.training.config import TrainConfig, load_run_config, read_yaml_overrides
 from cnnlab.training.distributed import launch_local
 from cnnlab.training.recipes import recipe_config
-from cnnlab.training.trainer import default_out
+from cnnlab.training.runfolder import default_out
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, Any]:
@@ -57,7 +57,10 @@ def train_command(
     lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for init, order and augmentation.")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda[:N].")] = None,
-    out: Annotated[str | None, typer.Option(help="Run folder (default runs/MODEL-TIME).")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="Run folder (default runs/MODEL-TIME); one that holds a run is refused.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="Delete the run already in --out first (the files are named).")] = False,
     dataset: Annotated[str | None, typer.Option(help="fashion-mnist, cifar10, cifar100, "
                                                 "imagefolder or imagenet.")] = None,
     data_dir: Annotated[str | None, typer.Option(help="Folder with the dataset files.")] = None,
@@ -82,7 +85,10 @@ def train_command(
              "lr": lr, "seed": seed,
              "device": device, "out": out, "dataset": dataset, "data_dir": data_dir,
              "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
-             "quiet": quiet or None}
+             "quiet": quiet or None, "overwrite": overwrite or None}
+    if resume and overwrite:
+        raise CnnlabError("--resume continues the run in its folder; --overwrite would delete "
+                          "it: use one of them")
     if resume:
         cfg = load_run_config(resume).replace(
             {k: v for k, v in flags.items() if v is not None and k != "out"}, source="flags")
@@ -107,7 +113,7 @@ def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> in
     """Rerun this command under torchrun with the resolved config in a YAML file."""
     if cfg.in_memory:
         raise CnnlabError("in_memory runs in one process; set in_memory=false for --nproc")
-    cfg.out = cfg.out or str(default_out(cfg))
+    cfg.out = cfg.out or str(default_out(cfg.model))
     if resume:
         return launch_local(nproc, ["train", "--resume", cfg.out], max_restarts)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:

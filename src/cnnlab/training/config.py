@@ -57,7 +57,8 @@ class TrainConfig:
     test_subset: int | None = None  # first N test images
     eval_batch_size: int = 1000
     eval_every: int = 1  # test-split evaluation every N epochs and after the last
-    out: str | None = None  # run folder; None: runs/<model>-<timestamp>
+    out: str | None = None  # run folder; None: runs/<model>-<timestamp>[-N], a new folder
+    overwrite: bool = False  # replace a run already in ``out`` (its files are named, then deleted)
     quiet: bool = False  # no progress bar or summary table
     recipe: str = "fashion-mnist"  # the named recipe these values started from
     optimizer: str = "sgd"  # one of OPTIMIZERS

@@ -8,9 +8,9 @@ nothing here talks to the network.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ class DistContext:
     local_rank: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     restart: int = 0
+    local_world: int = 1  # processes on this machine
 
     @property
     def main(self) -> bool:
@@ -54,18 +55,19 @@ def setup(device_name: str) -> DistContext:
         restart = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
         return DistContext(device=pick_device(device_name), restart=restart)
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     device = pick_device(device_name)
     if device.type == "cuda":
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if dist.is_initialized():  # the caller joined the group itself
         return DistContext(rank, world, local_rank, device,
-                           int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")))
+                           int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")), local_world)
     store, _, _ = next(dist.rendezvous("env://", rank=rank, world_size=world))
     prefix, attempt = _join_attempt(store, rank, world)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                             store=dist.PrefixStore(prefix, store), rank=rank, world_size=world)
-    return DistContext(rank, world, local_rank, device, attempt)
+    return DistContext(rank, world, local_rank, device, attempt, local_world)
 
 
 def _join_attempt(store: dist.Store, rank: int, world: int,
@@ -115,13 +117,26 @@ def teardown(ctx: DistContext) -> None:
         dist.destroy_process_group()
 
 
-def all_reduce_sum(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
-    """Sum a tensor over ranks (returned on the CPU); a no-op in a single process."""
+def all_reduce_sum(values: torch.Tensor, ctx: DistContext,
+                   op: dist.ReduceOp.RedOpType = dist.ReduceOp.SUM) -> torch.Tensor:
+    """Sum a tensor over ranks (returned on the CPU); a no-op in a single process. ``op``
+    reduces otherwise (``dist.ReduceOp.MAX``)."""
     if not ctx.enabled:
         return values.cpu()
     work = values.to(ctx.device if ctx.device.type == "cuda" else "cpu").clone()
-    dist.all_reduce(work, op=dist.ReduceOp.SUM)
+    dist.all_reduce(work, op=op)
     return work.cpu()
+
+
+def agreed_signal(received: int | None, ctx: DistContext) -> int | None:
+    """The stop signal that some rank received (the highest number when several did), or
+    None; every rank gets the same answer. Under torchrun every rank calls it after every step
+    (one small all-reduce), so that all stop after the same step: torchrun's agent passes a
+    SIGINT or SIGTERM on to each process, and they see it at different moments."""
+    if not ctx.enabled:
+        return received
+    agreed = int(all_reduce_sum(torch.tensor([received or 0]), ctx, dist.ReduceOp.MAX)[0])
+    return agreed or None
 
 
 def any_rank(flag: bool, ctx: DistContext) -> bool:
@@ -149,33 +164,53 @@ def gather_to_main(obj: Any, ctx: DistContext) -> list[Any] | None:
 
 def on_main(ctx: DistContext, action: Callable[[], T]) -> T | None:
     """Run ``action`` on the main rank only (a write into the run folder, taking its lock);
-    every rank waits for it, and a ``CnnlabError`` it raises is raised on every rank, so that
-    no rank carries on alone. Returns the action's result on the main rank, None elsewhere."""
-    result, error = None, None
-    if ctx.main:
-        try:
+    every rank waits for it. When it fails with a ``CnnlabError`` or ``OSError`` (full disk,
+    read-only folder), the main rank raises that and every other rank a ``CnnlabError``
+    naming it, so that no rank carries on alone. Returns the action's
+    result on the main rank, None elsewhere."""
+    result, failure = None, None
+    try:
+        if ctx.main:
             result = action()
-        except CnnlabError as err:
-            error = str(err)
+    except (CnnlabError, OSError) as err:
+        failure = err
     if ctx.enabled:
-        box = [error]
+        box = [None if failure is None else str(failure) or type(failure).__name__]
         dist.broadcast_object_list(box, src=0)
-        error = box[0]
-    if error is not None:
-        raise CnnlabError(error)
+        if box[0] is not None and not ctx.main:
+            raise CnnlabError(f"rank 0 stopped: {box[0]}")
+    if failure is not None:
+        raise failure
     return result
 
 
 def launch_local(nproc: int, argv: list[str], max_restarts: int = 0) -> int:
-    """``cnnlab train --nproc N``: rerun the command under torchrun on this machine.
+    """``cnnlab train --nproc N``: run the command in N processes under torchrun's agent,
+    which runs in this process.
 
-    Returns torchrun's exit status. ``argv`` is the command line without ``--nproc``.
+    Returns 0; 1 when a process failed (it printed its error); 128 + S when signal S (Ctrl-C,
+    SIGTERM) stopped the run: the agent passes it on to every process, they stop after the
+    same step with the state saved, and rank 0 prints the one line. The agent's own notes
+    (and torchrun's traceback for a signal) are kept out unless $LOGLEVEL asks for them.
+    ``argv`` is the command line without ``--nproc``.
     """
-    import subprocess
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
 
     if nproc < 1:
         raise CnnlabError(f"--nproc must be >= 1, got {nproc}")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               f"--nproc-per-node={nproc}", f"--max-restarts={max_restarts}", "-m", "cnnlab",
-               *argv]
-    return subprocess.call(command)
+    if "LOGLEVEL" not in os.environ:  # torch sets each of its loggers' level
+        for name in list(logging.Logger.manager.loggerDict):
+            if name.startswith("torch.distributed"):
+                logging.getLogger(name).setLevel(logging.ERROR)
+    args = get_args_parser().parse_args(
+        ["--standalone", f"--nproc-per-node={nproc}", f"--max-restarts={max_restarts}",
+         "-m", "cnnlab", *argv])
+    try:
+        run(args)
+    except SignalException as stop:
+        return 128 + int(stop.sigval)
+    except ChildFailedError:
+        return 1
+    return 0

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
+from cnnlab.checkpoint import save_tensors
 from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_json
 
@@ -100,7 +101,7 @@ def match_layouts(optimizer: torch.optim.Optimizer) -> None:
 def _save_tree(folder: Path, stem: str, tree: dict[str, Any]) -> None:
     tensors: dict[str, torch.Tensor] = {}
     structure = flatten(tree, tensors)
-    save_file(tensors, str(folder / f"{stem}.safetensors"))
+    save_tensors(tensors, folder / f"{stem}.safetensors")
     (folder / f"{stem}.json").write_text(json.dumps(structure), encoding="utf-8")
 
 
@@ -111,6 +112,11 @@ def _load_tree(folder: Path, stem: str) -> dict[str, Any]:
     except (OSError, ValueError) as err:
         raise CnnlabError(f"{folder}: unreadable training state ({err})") from None
     return unflatten(structure, tensors)
+
+
+def state_path(run: Path, step: int) -> Path:
+    """Where the complete state after global step ``step`` lives."""
+    return run / STATE_DIR / f"step-{step:09d}"
 
 
 def staging_dir(run: Path, step: int) -> Path:
@@ -135,7 +141,7 @@ def publish_state(run: Path, step: int, tree: dict[str, Any], rngs: list[dict[st
     for path in folder.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    final = run / STATE_DIR / f"step-{step:09d}"
+    final = state_path(run, step)
     if final.exists():
         shutil.rmtree(final)
     os.replace(folder, final)
@@ -143,6 +149,11 @@ def publish_state(run: Path, step: int, tree: dict[str, Any], rngs: list[dict[st
         shutil.rmtree(old, ignore_errors=True)
     write_json(run / STATE_DIR / "latest.json", {"step": step, "folder": final.name})
     return final
+
+
+def discard_staging(run: Path, step: int) -> None:
+    """Remove a staging folder a failed save left behind (its space is wanted back)."""
+    shutil.rmtree(staging_dir(run, step), ignore_errors=True)
 
 
 def list_states(run: str | Path) -> list[Path]:

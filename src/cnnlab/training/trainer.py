@@ -6,14 +6,19 @@
   <out>/checkpoint.safetensors + .json  weights and what is needed to use them
   <out>/ema.safetensors + .json         the EMA weights (when ema_decay is set)
   <out>/state/step-N/                   what resume needs (see cnnlab.training.state)
+  <out>/.cnnlab-lock                    the writer lock, held for the whole run
 
-Under torchrun every process runs this; only rank 0 writes files and prints. Recipes differ
+One writer per run folder, no silent overwrite, write failures: ``cnnlab.training.runfolder``.
+SIGINT / SIGTERM stop after the current step with its state saved
+(``cnnlab.training.interrupts``; single-process runs). Under torchrun every process runs
+this; only rank 0 writes files and prints. Recipes differ
 only in their TrainConfig (``cnnlab.training.recipes``); one optimizer step is
 ``cnnlab.training.step``, where batches come from is ``cnnlab.training.batches``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -36,26 +41,30 @@ from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import split_holdout
 from cnnlab.data.memory import normalize
 from cnnlab.device import seed_everything
-from cnnlab.errors import CnnlabError
+from cnnlab.errors import CnnlabError, Interrupted
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.fileio import write_json
 from cnnlab.models import get_model
 from cnnlab.models.weights import load_pretrained
 from cnnlab.training import distributed as dist_
+from cnnlab.training import runfolder
 from cnnlab.training import state as state_
 from cnnlab.training.batches import DeviceBatches, make_batches
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.curves import plot_curves
+from cnnlab.training.interrupts import StopSignals, signal_name
 from cnnlab.training.progress import TrainProgress
 from cnnlab.training.runlog import RunLog, checkpoint_meta
 from cnnlab.training.schedule import Plateau, logged_lr, make_optimizer, make_scheduler
 from cnnlab.training.step import StepResult, TrainStep
 
 # Fault injection for the resume drills (tests, docs/training.md): the process of rank
-# $CNNLAB_FAULT_KILL_RANK (default 0) sends itself SIGKILL after global step
-# $CNNLAB_FAULT_KILL_AT_STEP, on a first attempt only (torchrun restarts are spared).
+# $CNNLAB_FAULT_KILL_RANK (default 0) sends $CNNLAB_FAULT_SIGNAL (default SIGKILL) after global
+# step $CNNLAB_FAULT_KILL_AT_STEP, on a first attempt only (torchrun restarts are spared), to
+# itself, or with CNNLAB_FAULT_TARGET=parent to its parent (torchrun's agent, as a user would).
 KILL_AT_STEP_ENV, KILL_RANK_ENV = "CNNLAB_FAULT_KILL_AT_STEP", "CNNLAB_FAULT_KILL_RANK"
+SIGNAL_ENV, TARGET_ENV = "CNNLAB_FAULT_SIGNAL", "CNNLAB_FAULT_TARGET"
 
 
 @dataclass
@@ -67,10 +76,6 @@ class RunResult:
     train_seconds: float
 
 
-def default_out(cfg: TrainConfig) -> Path:
-    return Path("runs") / f"{cfg.model}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
 def _configure_backends(cfg: TrainConfig) -> None:
     torch.backends.cudnn.benchmark = cfg.cudnn_benchmark and not cfg.deterministic
     if cfg.deterministic:
@@ -80,8 +85,8 @@ def _configure_backends(cfg: TrainConfig) -> None:
 
 
 def _shared_default_out(cfg: TrainConfig, ctx: dist_.DistContext) -> Path:
-    """runs/<model>-<time>, decided by rank 0 so every process writes the same folder."""
-    chosen = [str(default_out(cfg))]
+    """runs/<model>-<time>, created by rank 0 so every process writes the same folder."""
+    chosen = [str(runfolder.default_out(cfg.model)) if ctx.main else ""]
     if ctx.enabled:
         torch.distributed.broadcast_object_list(chosen, src=0)
     return Path(chosen[0])
@@ -91,7 +96,8 @@ def _maybe_fault(global_step: int, ctx: dist_.DistContext) -> None:
     target = os.environ.get(KILL_AT_STEP_ENV)
     if (target and int(target) == global_step and ctx.restart == 0
             and ctx.rank == int(os.environ.get(KILL_RANK_ENV, "0"))):
-        os.kill(os.getpid(), signal.SIGKILL)
+        pid = os.getppid() if os.environ.get(TARGET_ENV) == "parent" else os.getpid()
+        os.kill(pid, signal.Signals[os.environ.get(SIGNAL_ENV, "SIGKILL")])
 
 
 def _load_data(cfg: TrainConfig):
@@ -109,8 +115,9 @@ def _load_data(cfg: TrainConfig):
 class Run:
     """Model, optimizer, schedule, EMA, data and counters of one process of a run."""
 
-    def __init__(self, cfg: TrainConfig, ctx: dist_.DistContext, out: Path) -> None:
-        self.cfg, self.ctx, self.out = cfg, ctx, out
+    def __init__(self, cfg: TrainConfig, ctx: dist_.DistContext, out: Path,
+                 stop: StopSignals | None = None) -> None:
+        self.cfg, self.ctx, self.out, self.stop = cfg, ctx, out, stop
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         seed_everything(cfg.seed)  # the same initial weights on every rank
@@ -174,8 +181,15 @@ class Run:
         """Every rank's RNG states go to rank 0, which alone writes the state folder."""
         step = self.progress["global_step"]
         rngs = dist_.gather_to_main(state_.rng_states(), self.ctx)
-        dist_.on_main(self.ctx, lambda: state_.publish_state(
-            self.out, step, self.state_tree(), rngs, self.cfg.keep_checkpoints))
+        dist_.on_main(self.ctx, lambda: self._publish_state(step, rngs))
+
+    def _publish_state(self, step: int, rngs: list[dict[str, Any]] | None) -> None:
+        try:
+            state_.publish_state(self.out, step, self.state_tree(), rngs or [],
+                                 self.cfg.keep_checkpoints)
+        except OSError:
+            state_.discard_staging(self.out, step)
+            raise
 
     def restore(self) -> Path:
         """Load the newest complete state of the run folder into this process; returns it."""
@@ -205,10 +219,13 @@ class Run:
         log = RunLog(self.out, self.cfg.tensorboard) if self.ctx.main else None
         quiet = self.cfg.quiet or not self.ctx.main
         per_epoch = self.steps_per_epoch * self.batches.global_n
+        if self.stop is not None:
+            self.stop.deferring = True
         try:
             with TrainProgress(self.epochs, per_epoch, quiet=quiet) as bar:
                 bar.begin(self.progress["epoch"])
                 while self.progress["global_step"] < self.total_steps:
+                    self._check_stop()
                     self._train_epoch(bar, after_step)
                     self._end_epoch(bar, log)
             if log is not None and not quiet:
@@ -243,9 +260,37 @@ class Run:
                 self.save_state()
                 start, cpu_start = time.perf_counter(), time.process_time()
             after_step(p["global_step"], self.ctx)
+            signum = self._stop_signal()
+            if signum is not None:
+                self._add_time(start, cpu_start)
+                self._stop_at(signum)
         if self.ctx.device.type == "cuda":  # the epoch's time includes its queued kernels
             torch.cuda.synchronize(self.ctx.device)
         self._add_time(start, cpu_start)
+
+    def _stop_signal(self) -> int | None:
+        """The signal some rank received, agreed on by all (a collective under torchrun, so
+        every rank stops after the same step)."""
+        return None if self.stop is None else dist_.agreed_signal(self.stop.received, self.ctx)
+
+    def _check_stop(self) -> None:
+        signum = self._stop_signal()
+        if signum is not None:
+            self._stop_at(signum)
+
+    def _stop_at(self, signum: int) -> None:
+        """Save the state at this step (unless saved) and stop; only rank 0 says so."""
+        p = self.progress
+        if dist_.any_rank(not state_.state_path(self.out, p["global_step"]).is_dir(), self.ctx):
+            self.save_state()
+        if not self.ctx.main:
+            raise Interrupted(signum, "")
+        where = (f"after epoch {p['epoch'] - 1}" if p["step"] == 0 else
+                 f"in epoch {p['epoch']} after step {p['step']} of {self.steps_per_epoch}")
+        raise Interrupted(signum, f"stopped by {signal_name(signum)} {where} (global step "
+                                  f"{p['global_step']} of {self.total_steps}); state saved in "
+                                  f"{state_.state_path(self.out, p['global_step'])}; resume "
+                                  f"with: {_resume_command(self.out, self.ctx)}")
 
     def _add_time(self, start: float, cpu_start: float) -> None:
         # CPU seconds of this process: the fair clock when other jobs share the cores.
@@ -368,19 +413,36 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
     """Run the training described by ``cfg`` and write the run folder.
 
     ``resume=True`` continues from the newest state in ``cfg.out``; a process restarted by
-    torchrun (``--max-restarts``) resumes on its own when the run folder has a state.
+    torchrun (``--max-restarts``) resumes on its own when the run folder has a state. A folder
+    that holds a run is refused (CnnlabError) unless ``cfg.overwrite``; one locked by another
+    writer too. SIGINT / SIGTERM raise ``cnnlab.errors.Interrupted`` after saving the state at
+    the current step (single process; the main thread).
     """
     cfg.validate()
     ctx = dist_.setup(cfg.device)
     deterministic_before = torch.are_deterministic_algorithms_enabled()
     try:
         _configure_backends(cfg)
+        claimed = not cfg.out
         out = Path(cfg.out) if cfg.out else _shared_default_out(cfg, ctx)
         cfg.out = str(out)
         resume = resume or (ctx.restart > 0 and bool(state_.list_states(out)))
         if resume and not state_.list_states(out):
             raise CnnlabError(f"{out}: nothing to resume (no state/step-* folder)")
-        run = Run(cfg, ctx, out)
+        stop = StopSignals(lambda signum: _early_stop(signum, out, ctx))
+        writer = runfolder.writing(out, resume=resume, overwrite=cfg.overwrite,
+                                   claimed=claimed) if ctx.main else contextlib.nullcontext()
+        with writer, stop or contextlib.nullcontext():
+            return _run(cfg, ctx, out, resume, stop)
+    finally:
+        torch.use_deterministic_algorithms(deterministic_before)
+        dist_.teardown(ctx)
+
+
+def _run(cfg: TrainConfig, ctx: dist_.DistContext, out: Path, resume: bool,
+         stop: StopSignals | None) -> RunResult:
+    run = Run(cfg, ctx, out, stop)
+    try:
         if resume:
             folder = run.restore()
             if ctx.main:
@@ -393,9 +455,24 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
         rows = run.fit(_maybe_fault)
         if ctx.main:
             plot_curves([r for r in rows if "test_acc" in r], out / "curves.png")
-        return RunResult(out, rows, sum(r["seconds"] for r in rows))
-    finally:
-        torch.use_deterministic_algorithms(deterministic_before)
-        dist_.teardown(ctx)
+    except OSError as err:
+        error = runfolder.write_error(err, out)
+        if error is None:
+            raise
+        raise error from None
+    return RunResult(out, rows, sum(r["seconds"] for r in rows))
 
 
+def _early_stop(signum: int, out: Path, ctx: dist_.DistContext) -> str:
+    """The line for a stop without saving (a second signal, or one before the first step);
+    empty on ranks other than 0, which say nothing."""
+    if not ctx.main:
+        return ""
+    states = state_.list_states(out)
+    kept = (f"the newest complete state is {states[-1]}; resume with: "
+            f"{_resume_command(out, ctx)}" if states else "no state was saved")
+    return f"stopped by {signal_name(signum)} without saving the current step; {kept}"
+
+
+def _resume_command(out: Path, ctx: dist_.DistContext) -> str:
+    return runfolder.resume_command(out, nproc=ctx.local_world, nodes=ctx.world // ctx.local_world)
