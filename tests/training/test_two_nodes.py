@@ -186,6 +186,7 @@ def test_two_nodes_match_one_process_and_survive_a_killed_node(nodes, tmp_path):
     # Not bit-equal: the global batch's gradient is two half-batch means summed over the veth
     # and halved, one process takes one mean over 32; the same sums in another order.
     worst = max(float((one[k] - two[k]).abs().max()) for k in one)
+    print(f"two nodes vs one process: largest weight difference {worst:.3g}")
     assert worst < 1e-5, worst
     assert all(torch.allclose(one[k], two[k], rtol=1e-5, atol=1e-6) for k in one)
     state = max((nodes.shared / "two" / "state").glob("step-*"))
