@@ -4,6 +4,10 @@
 WORLD_SIZE, LOCAL_RANK and MASTER_ADDR/PORT set; ``setup`` reads them and joins the process
 group (NCCL on CUDA, gloo on the CPU). Without those variables the run is a single process and
 nothing here talks to the network.
+
+Under torchrun only rank 0 writes into the run folder: ``gather_to_main`` brings it what the
+others would write, ``on_main`` runs a write (or takes a lock) there and gives every rank its
+outcome. ``agreed_signal`` makes every rank stop after the same step on SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ def _join_attempt(store: dist.Store, rank: int, world: int,
             continue
         if store.get(welcome).decode() == mine:
             return f"cnnlab/{token}", int(store.get(f"cnnlab/{token}/attempt"))
-        time.sleep(0.2)  # a welcome left by a dead attempt; rank 0 has not renamed it yet
+        time.sleep(0.2)  # a welcome left by a dead attempt: the new token is not out yet
     raise CnnlabError(f"rank {rank}: rank 0 of this torchrun job did not answer within "
                       f"{timeout_s:.0f}s")
 
@@ -117,10 +121,13 @@ def teardown(ctx: DistContext) -> None:
         dist.destroy_process_group()
 
 
-def all_reduce_sum(values: torch.Tensor, ctx: DistContext,
-                   op: dist.ReduceOp.RedOpType = dist.ReduceOp.SUM) -> torch.Tensor:
-    """Sum a tensor over ranks (returned on the CPU); a no-op in a single process. ``op``
-    reduces otherwise (``dist.ReduceOp.MAX``)."""
+def all_reduce_sum(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """Sum a tensor over ranks (returned on the CPU); a no-op in a single process."""
+    return _all_reduce(values, ctx, dist.ReduceOp.SUM)
+
+
+def _all_reduce(values: torch.Tensor, ctx: DistContext,
+                op: dist.ReduceOp.RedOpType) -> torch.Tensor:
     if not ctx.enabled:
         return values.cpu()
     work = values.to(ctx.device if ctx.device.type == "cuda" else "cpu").clone()
@@ -135,7 +142,7 @@ def agreed_signal(received: int | None, ctx: DistContext) -> int | None:
     SIGINT or SIGTERM on to each process, and they see it at different moments."""
     if not ctx.enabled:
         return received
-    agreed = int(all_reduce_sum(torch.tensor([received or 0]), ctx, dist.ReduceOp.MAX)[0])
+    agreed = int(_all_reduce(torch.tensor([received or 0]), ctx, dist.ReduceOp.MAX)[0])
     return agreed or None
 
 
@@ -166,8 +173,8 @@ def on_main(ctx: DistContext, action: Callable[[], T]) -> T | None:
     """Run ``action`` on the main rank only (a write into the run folder, taking its lock);
     every rank waits for it. When it fails with a ``CnnlabError`` or ``OSError`` (full disk,
     read-only folder), the main rank raises that and every other rank a ``CnnlabError``
-    naming it, so that no rank carries on alone. Returns the action's
-    result on the main rank, None elsewhere."""
+    naming it, so that no rank carries on alone. Returns the action's result on the main
+    rank, None elsewhere."""
     result, failure = None, None
     try:
         if ctx.main:
