@@ -91,3 +91,17 @@ def test_sigterm_to_the_agent_stops_every_rank_after_one_step_then_resumes_bit_i
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     a, b = weights(two_process_run), weights(out)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_refused_run_folder_stops_every_rank_with_one_line(two_process_run, fake_fashion):
+    """Rank 0 alone takes the run folder (here: one that holds a finished run, refused); the
+    other rank learns the outcome instead of waiting for it, and says nothing."""
+    env = {k: v for k, v in os.environ.items() if k != "LOGLEVEL"}
+    done = subprocess.run([sys.executable, "-m", "cnnlab",
+                           *ddp_args(fake_fashion, two_process_run), "--nproc", "2"],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {two_process_run} already holds a "
+                                                   "run"), done.stderr
+    assert f"cnnlab train --resume {two_process_run}" in lines[0]

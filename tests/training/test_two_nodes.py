@@ -187,8 +187,7 @@ def test_two_nodes_match_one_process_and_survive_a_killed_node(nodes, tmp_path):
     # and halved, one process takes one mean over 32; the same sums in another order.
     worst = max(float((one[k] - two[k]).abs().max()) for k in one)
     print(f"two nodes vs one process: largest weight difference {worst:.3g}")
-    assert worst < 1e-5, worst
-    assert all(torch.allclose(one[k], two[k], rtol=1e-5, atol=1e-6) for k in one)
+    assert worst < 1e-6, worst
     state = max((nodes.shared / "two" / "state").glob("step-*"))
     assert sorted(p.name for p in state.glob("rng-rank*.json")) == ["rng-rank0.json",
                                                                      "rng-rank1.json"]

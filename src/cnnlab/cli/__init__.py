@@ -20,7 +20,7 @@ import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from cnnlab.errors import CnnlabError, Interrupted, note
+from cnnlab.errors import CnnlabError, Interrupted, PeerError, note
 
 
 class CommandEntry(NamedTuple):
@@ -154,6 +154,8 @@ def _main(argv: list[str] | None) -> int:
         path = err.ctx.command_path if err.ctx else "cnnlab"
         print(f"error: {err.format_message()} ({path} --help shows the usage)", file=sys.stderr)
         return 2
+    except PeerError:
+        return 1
     except CnnlabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -25,7 +25,7 @@ import torch
 import torch.distributed as dist
 
 from cnnlab.device import pick_device
-from cnnlab.errors import CnnlabError
+from cnnlab.errors import CnnlabError, PeerError
 
 T = TypeVar("T")
 
@@ -172,7 +172,7 @@ def gather_to_main(obj: Any, ctx: DistContext) -> list[Any] | None:
 def on_main(ctx: DistContext, action: Callable[[], T]) -> T | None:
     """Run ``action`` on the main rank only (a write into the run folder, taking its lock);
     every rank waits for it. When it fails with a ``CnnlabError`` or ``OSError`` (full disk,
-    read-only folder), the main rank raises that and every other rank a ``CnnlabError``
+    read-only folder), the main rank raises that and every other rank a ``PeerError``
     naming it, so that no rank carries on alone. Returns the action's result on the main
     rank, None elsewhere."""
     result, failure = None, None
@@ -185,7 +185,7 @@ def on_main(ctx: DistContext, action: Callable[[], T]) -> T | None:
         box = [None if failure is None else str(failure) or type(failure).__name__]
         dist.broadcast_object_list(box, src=0)
         if box[0] is not None and not ctx.main:
-            raise CnnlabError(f"rank 0 stopped: {box[0]}")
+            raise PeerError(f"rank 0 stopped: {box[0]}")
     if failure is not None:
         raise failure
     return result
@@ -197,8 +197,9 @@ def launch_local(nproc: int, argv: list[str], max_restarts: int = 0) -> int:
 
     Returns 0; 1 when a process failed (it printed its error); 128 + S when signal S (Ctrl-C,
     SIGTERM) stopped the run: the agent passes it on to every process, they stop after the
-    same step with the state saved, and rank 0 prints the one line. The agent's own notes
-    (and torchrun's traceback for a signal) are kept out unless $LOGLEVEL asks for them.
+    same step with the state saved, and rank 0 prints the one line. The agent's own lines
+    (a failed process's exit code after it printed its error, torchrun's traceback for a
+    signal) are kept out unless $LOGLEVEL asks for them.
     ``argv`` is the command line without ``--nproc``.
     """
     from torch.distributed.elastic.multiprocessing.api import SignalException
@@ -210,7 +211,7 @@ def launch_local(nproc: int, argv: list[str], max_restarts: int = 0) -> int:
     if "LOGLEVEL" not in os.environ:  # torch sets each of its loggers' level
         for name in list(logging.Logger.manager.loggerDict):
             if name.startswith("torch.distributed"):
-                logging.getLogger(name).setLevel(logging.ERROR)
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     args = get_args_parser().parse_args(
         ["--standalone", f"--nproc-per-node={nproc}", f"--max-restarts={max_restarts}",
          "-m", "cnnlab", *argv])

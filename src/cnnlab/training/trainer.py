@@ -416,7 +416,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
     torchrun (``--max-restarts``) resumes on its own when the run folder has a state. A folder
     that holds a run is refused (CnnlabError) unless ``cfg.overwrite``; one locked by another
     writer too. SIGINT / SIGTERM raise ``cnnlab.errors.Interrupted`` after saving the state at
-    the current step (single process; the main thread).
+    the current step (under torchrun every rank, after the same step; the main thread).
     """
     cfg.validate()
     ctx = dist_.setup(cfg.device)
@@ -430,9 +430,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
         if resume and not state_.list_states(out):
             raise CnnlabError(f"{out}: nothing to resume (no state/step-* folder)")
         stop = StopSignals(lambda signum: _early_stop(signum, out, ctx))
-        writer = runfolder.writing(out, resume=resume, overwrite=cfg.overwrite,
-                                   claimed=claimed) if ctx.main else contextlib.nullcontext()
-        with writer, stop or contextlib.nullcontext():
+        with contextlib.ExitStack() as held:
+            # Rank 0 alone holds the lock; a refusal stops every rank with its message.
+            dist_.on_main(ctx, lambda: held.enter_context(runfolder.writing(
+                out, resume=resume, overwrite=cfg.overwrite, claimed=claimed)))
+            held.enter_context(stop)
             return _run(cfg, ctx, out, resume, stop)
     finally:
         torch.use_deterministic_algorithms(deterministic_before)
