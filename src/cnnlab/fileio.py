@@ -90,6 +90,8 @@ def run_lock(folder: str | Path, what: str) -> Iterator[Path]:
     """
     # fcntl.flock directly: the filelock package has no record of the holder to name.
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CnnlabError(f"{folder} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)

@@ -1,8 +1,10 @@
-"""Exact resume after SIGKILL, and the NaN/Inf stop (subprocesses run the real CLI)."""
+"""Exact resume after SIGKILL (the dead run's lock is taken over), and the NaN/Inf stop
+(subprocesses run the real CLI)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from safetensors.torch import load_file
 
 from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
+from cnnlab.fileio import LOCK_NAME
 from cnnlab.runs import load_checkpoint
 from cnnlab.training import TrainConfig, train
 from cnnlab.training.state import list_states
@@ -43,8 +46,13 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(fake_fashion, tmp_path):
     assert killed.returncode == -9, killed.stderr  # SIGKILL in epoch 2, step 3 of 8
     assert [p.name for p in list_states(tmp_path / "killed")][-1] == "step-000000009"
     assert len(metrics(tmp_path / "killed")) == 1
+    holder = json.loads((tmp_path / "killed" / LOCK_NAME).read_text())  # left by the dead run
     resumed = cli(["train", "--resume", str(tmp_path / "killed")])
     assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr.startswith(f"note: {tmp_path / 'killed'}: took over the lock left by "
+                                     f"pid {holder['pid']} (cnnlab train since ")
+    assert resumed.stderr.endswith("which is no longer running\n")
+    assert resumed.stderr.count("\n") == 1
     for stem in ("checkpoint", "ema"):
         a = load_file(tmp_path / "whole" / f"{stem}.safetensors")
         b = load_file(tmp_path / "killed" / f"{stem}.safetensors")

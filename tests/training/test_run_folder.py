@@ -77,6 +77,15 @@ def test_overwrite_says_what_it_deletes_and_keeps_other_files(finished_run, fake
     assert json.loads((out / "config.json").read_text())["seed"] == 3
 
 
+def test_nproc_refuses_before_torchrun_starts(finished_run, fake_fashion, capsys):
+    assert main(["train", "--data-dir", str(fake_fashion), *TINY, "--nproc", "2", "--out",
+                 str(finished_run)]) == 1
+    assert "already holds a run" in one_line(capsys.readouterr().err)
+    with run_lock(finished_run, "a test holding it"):
+        assert main(["train", "--resume", str(finished_run), "--nproc", "2"]) == 1
+    assert f"is in use by pid {os.getpid()}" in one_line(capsys.readouterr().err)
+
+
 def test_resume_and_overwrite_exclude_each_other(finished_run, capsys):
     assert main(["train", "--resume", str(finished_run), "--overwrite"]) == 1
     assert "use one of them" in one_line(capsys.readouterr().err)

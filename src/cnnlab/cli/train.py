@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +20,7 @@ from cnnlab.training import train as standard_train
 from cnnlab.training.config import TrainConfig, load_run_config, read_yaml_overrides
 from cnnlab.training.distributed import launch_local
 from cnnlab.training.recipes import recipe_config
-from cnnlab.training.runfolder import default_out
+from cnnlab.training.runfolder import check_before_launch, default_out
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, Any]:
@@ -114,6 +115,7 @@ def _launch(cfg: TrainConfig, nproc: int, max_restarts: int, resume: bool) -> in
     if cfg.in_memory:
         raise CnnlabError("in_memory runs in one process; set in_memory=false for --nproc")
     cfg.out = cfg.out or str(default_out(cfg.model))
+    check_before_launch(Path(cfg.out), resume=resume, overwrite=cfg.overwrite)
     if resume:
         return launch_local(nproc, ["train", "--resume", cfg.out], max_restarts)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:

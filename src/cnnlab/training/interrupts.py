@@ -23,6 +23,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def signal_name(signum: int) -> str:
+    """2 -> "SIGINT"."""
     return signal.Signals(signum).name
 
 

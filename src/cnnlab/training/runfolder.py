@@ -109,10 +109,22 @@ def writing(out: Path, *, resume: bool, overwrite: bool, claimed: bool = False) 
         raise
 
 
+def check_before_launch(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """What ``cnnlab train --nproc`` checks before torchrun starts its processes: that no
+    other writer holds ``out`` and, for a new run, that ``out`` holds no run (unless
+    ``overwrite``: rank 0 deletes it). Rank 0 takes the lock itself for the run; refusing here
+    spares a refusal inside torchrun, which reports it as a failed worker."""
+    if out.exists():
+        with run_lock(out, "cnnlab train --nproc (checking the folder)"):
+            if not resume and not overwrite:
+                clear_for_new_run(out, overwrite=False)
+
+
 def write_error(err: OSError, out: Path) -> CnnlabError | None:
     """The one-line error for a failed write into the run folder, or None for other errors."""
-    if err.errno not in WRITE_ERRNOS:
-        return None
+    if err.errno not in WRITE_ERRNOS or (
+            err.filename and not Path(err.filename).resolve().is_relative_to(out.resolve())):
+        return None  # not a write into the run folder (e.g. an unreadable dataset file)
     where = f" {err.filename}" if err.filename else ""
     message = f"cannot write{where} ({err.strerror}); the run stopped"
     states = state_.list_states(out)

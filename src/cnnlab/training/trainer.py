@@ -285,7 +285,8 @@ class Run:
             self.save_state()
         if not self.ctx.main:
             raise Interrupted(signum, "")
-        where = (f"after epoch {p['epoch'] - 1}" if p["step"] == 0 else
+        where = ("before the first step" if p["global_step"] == 0 else
+                 f"after epoch {p['epoch'] - 1}" if p["step"] == 0 else
                  f"in epoch {p['epoch']} after step {p['step']} of {self.steps_per_epoch}")
         raise Interrupted(signum, f"stopped by {signal_name(signum)} {where} (global step "
                                   f"{p['global_step']} of {self.total_steps}); state saved in "
