@@ -22,7 +22,6 @@ import contextlib
 import math
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import split_holdout
 from cnnlab.data.memory import normalize
 from cnnlab.device import seed_everything
-from cnnlab.errors import CnnlabError, Interrupted
+from cnnlab.errors import CnnlabError, Interrupted, note
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.fileio import write_json
@@ -448,9 +447,9 @@ def _run(cfg: TrainConfig, ctx: dist_.DistContext, out: Path, resume: bool,
     try:
         if resume:
             folder = run.restore()
-            if ctx.main:
-                print(f"resumed from {folder.relative_to(out)} (global step "
-                      f"{run.progress['global_step']}, restart {ctx.restart})", file=sys.stderr)
+            if ctx.main and ctx.restart > 0:  # torchrun restarted the job: say where from
+                note(f"resumed from {folder.relative_to(out)} (global step "
+                     f"{run.progress['global_step']}, restart {ctx.restart})")
         else:
             dist_.on_main(ctx, lambda: write_json(out / "config.json", {
                 **cfg.to_dict(), "device_resolved": str(ctx.device), "world": ctx.world,
