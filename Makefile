@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv data bench clean
+.PHONY: demo test lint venv data netns-tools bench clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,14 @@ data:
 	  || echo "note: apt-get could not install dataset-fashion-mnist; cnnlab will try a download"; \
 	fi
 
+# tests/training/test_two_nodes.py joins two network namespaces with iproute2's `ip` (as root).
+netns-tools:
+	@if ! command -v ip >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -q iproute2 >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q iproute2 >/dev/null)) \
+	  || echo "note: apt-get could not install iproute2; the two-node test will fail saying so"; \
+	fi
+
 demo: venv data
 	$(VENV)/bin/cnnlab train --out runs/demo
 	$(VENV)/bin/cnnlab evaluate runs/demo
@@ -30,7 +38,7 @@ demo: venv data
 	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png
 	@echo "Run folder: $(CURDIR)/runs/demo"
 
-test: venv data
+test: venv data netns-tools
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: venv

@@ -15,6 +15,11 @@ class CnnlabError(Exception):
     """An error caused by user input; the message names the cause."""
 
 
+class PeerError(CnnlabError):
+    """Raised under torchrun on the ranks other than 0 when rank 0 stopped on a CnnlabError
+    (or a failed write): rank 0 printed the one line, the CLI prints nothing more."""
+
+
 class Interrupted(BaseException):
     """A command stopped on a signal; the message (one line) says what was kept.
 

@@ -15,8 +15,8 @@ from cnnlab.training.state import (
     match_layouts,
     publish_state,
     rng_states,
-    save_rank_rng,
     set_rng_states,
+    staging_dir,
     unflatten,
 )
 
@@ -50,16 +50,21 @@ def test_rng_states_restore_every_generator():
 
 def test_states_are_published_whole_and_only_the_last_k_kept(tmp_path):
     for step in (3, 6, 9):
-        save_rank_rng(tmp_path, step, rank=0)
-        publish_state(tmp_path, step, {"w": torch.full((2,), float(step)), "step": step}, keep=2)
+        publish_state(tmp_path, step, {"w": torch.full((2,), float(step)), "step": step},
+                      [rng_states(), rng_states()], keep=2)
     assert [p.name for p in list_states(tmp_path)] == ["step-000000006", "step-000000009"]
     assert not list((tmp_path / "state").glob(".tmp-*"))
     tree, rng = load_state(list_states(tmp_path)[-1], rank=0)
     assert tree["step"] == 9 and torch.equal(tree["w"], torch.full((2,), 9.0))
-    assert "torch" in rng
-    # A staging folder left by a killed process is not a state.
-    save_rank_rng(tmp_path, 12, rank=0)
+    assert "torch" in rng and "torch" in load_state(list_states(tmp_path)[-1], rank=1)[1]
+    # A staging folder left by a killed process is not a state, and is replaced when that
+    # step is saved again.
+    staging_dir(tmp_path, 12).mkdir()
+    (staging_dir(tmp_path, 12) / "rng-rank5.json").write_text("{}")
     assert list_states(tmp_path)[-1].name == "step-000000009"
+    publish_state(tmp_path, 12, {"step": 12}, [rng_states()], keep=2)
+    assert sorted(p.name for p in list_states(tmp_path)[-1].glob("rng-rank*")) == [
+        "rng-rank0.json", "rng-rank0.safetensors"]
 
 
 def test_loaded_optimizer_state_takes_its_parameters_layout():

@@ -20,7 +20,7 @@ import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from cnnlab.errors import CnnlabError, Interrupted, note
+from cnnlab.errors import CnnlabError, Interrupted, PeerError, note
 
 
 class CommandEntry(NamedTuple):
@@ -147,12 +147,15 @@ def _main(argv: list[str] | None) -> int:
     try:
         status = command.main(args=args or ["--help"], prog_name="cnnlab", standalone_mode=False)
     except Interrupted as err:
-        print(err, file=sys.stderr)
+        if str(err):  # empty on the ranks of a torchrun job other than 0
+            print(err, file=sys.stderr)
         return err.exit_code
     except _USAGE_ERRORS as err:
         path = err.ctx.command_path if err.ctx else "cnnlab"
         print(f"error: {err.format_message()} ({path} --help shows the usage)", file=sys.stderr)
         return 2
+    except PeerError:
+        return 1
     except CnnlabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

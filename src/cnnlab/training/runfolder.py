@@ -47,9 +47,13 @@ def default_out(model: str, root: str | Path = "runs") -> Path:
     raise AssertionError("unreachable")
 
 
-def resume_command(out: str | Path) -> str:
-    """The command that continues the run in ``out``."""
-    return f"cnnlab train --resume {shlex.quote(str(out))}"
+def resume_command(out: str | Path, nproc: int = 1, nodes: int = 1) -> str:
+    """The command that continues the run in ``out``, started with ``nproc`` processes on each
+    of ``nodes`` machines (a resumed run needs as many as the run had)."""
+    command = f"cnnlab train --resume {shlex.quote(str(out))}"
+    if nodes > 1:
+        return f"{command} (under the same torchrun command on each of the {nodes} machines)"
+    return f"{command} --nproc {nproc}" if nproc > 1 else command
 
 
 def run_files(out: Path) -> list[str]:

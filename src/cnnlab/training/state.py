@@ -2,7 +2,7 @@
 
   <run>/state/step-000001234/state.safetensors   every tensor (weights, momenta, RNG states)
   <run>/state/step-000001234/state.json          the structure around them, counters, metrics
-  <run>/state/step-000001234/rng-rank<R>.json    each process's RNG states (torch, numpy, python)
+  <run>/state/step-000001234/rng-rank<R>.*      each process's RNG states (torch, numpy, python)
 
 A state folder is written under a temporary name and renamed when complete, so a folder with a
 final name is always whole; the newest ``keep`` are kept. Nested dicts and lists of state_dicts
@@ -120,23 +120,24 @@ def state_path(run: Path, step: int) -> Path:
 
 
 def staging_dir(run: Path, step: int) -> Path:
-    """The temporary folder every rank writes into before the main rank publishes it."""
+    """The temporary folder a state is written into before it is renamed into place."""
     return run / STATE_DIR / f".tmp-step-{step:09d}"
 
 
-def save_rank_rng(run: Path, step: int, rank: int) -> None:
-    """Each rank stores its own RNG states into the staging folder."""
-    folder = staging_dir(run, step)
-    folder.mkdir(parents=True, exist_ok=True)
-    _save_tree(folder, f"rng-rank{rank}", rng_states())
+def publish_state(run: Path, step: int, tree: dict[str, Any], rngs: list[dict[str, Any]],
+                  keep: int) -> Path:
+    """Write the shared state and every rank's RNG states (``rngs[r]`` of rank r) into a
+    staging folder, rename it into place, and delete all but the newest ``keep`` states.
 
-
-def publish_state(run: Path, step: int, tree: dict[str, Any], keep: int) -> Path:
-    """Write the shared state next to the ranks' RNG files, rename the folder into place,
-    and delete all but the newest ``keep`` states. Main rank only."""
+    Called by the main rank only: under torchrun the other ranks send their RNG states to it,
+    so no other process writes into the run folder."""
     folder = staging_dir(run, step)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists():  # left by a process killed while writing it
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     _save_tree(folder, "state", tree)
+    for rank, rng in enumerate(rngs):
+        _save_tree(folder, f"rng-rank{rank}", rng)
     for path in folder.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())

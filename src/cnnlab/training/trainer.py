@@ -40,7 +40,7 @@ from cnnlab.data.folder import FileDataset
 from cnnlab.data.loaders import split_holdout
 from cnnlab.data.memory import normalize
 from cnnlab.device import seed_everything
-from cnnlab.errors import CnnlabError, Interrupted
+from cnnlab.errors import CnnlabError, Interrupted, note
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.fileio import write_json
@@ -59,11 +59,11 @@ from cnnlab.training.schedule import Plateau, logged_lr, make_optimizer, make_sc
 from cnnlab.training.step import StepResult, TrainStep
 
 # Fault injection for the resume drills (tests, docs/training.md): the process of rank
-# $CNNLAB_FAULT_KILL_RANK (default 0) sends itself $CNNLAB_FAULT_SIGNAL (default SIGKILL)
-# after global step $CNNLAB_FAULT_KILL_AT_STEP, on a first attempt only (torchrun restarts are
-# spared).
+# $CNNLAB_FAULT_KILL_RANK (default 0) sends $CNNLAB_FAULT_SIGNAL (default SIGKILL) after global
+# step $CNNLAB_FAULT_KILL_AT_STEP, on a first attempt only (torchrun restarts are spared), to
+# itself, or with CNNLAB_FAULT_TARGET=parent to its parent (torchrun's agent, as a user would).
 KILL_AT_STEP_ENV, KILL_RANK_ENV = "CNNLAB_FAULT_KILL_AT_STEP", "CNNLAB_FAULT_KILL_RANK"
-SIGNAL_ENV = "CNNLAB_FAULT_SIGNAL"
+SIGNAL_ENV, TARGET_ENV = "CNNLAB_FAULT_SIGNAL", "CNNLAB_FAULT_TARGET"
 
 
 @dataclass
@@ -95,7 +95,8 @@ def _maybe_fault(global_step: int, ctx: dist_.DistContext) -> None:
     target = os.environ.get(KILL_AT_STEP_ENV)
     if (target and int(target) == global_step and ctx.restart == 0
             and ctx.rank == int(os.environ.get(KILL_RANK_ENV, "0"))):
-        os.kill(os.getpid(), signal.Signals[os.environ.get(SIGNAL_ENV, "SIGKILL")])
+        pid = os.getppid() if os.environ.get(TARGET_ENV) == "parent" else os.getpid()
+        os.kill(pid, signal.Signals[os.environ.get(SIGNAL_ENV, "SIGKILL")])
 
 
 def _load_data(cfg: TrainConfig):
@@ -176,20 +177,21 @@ class Run:
                 "batches": self.batches.state_dict() if self.in_memory else None}
 
     def save_state(self) -> None:
+        """Every rank's RNG states go to rank 0, which alone writes the state folder."""
         step = self.progress["global_step"]
+        rngs = dist_.gather_to_main(state_.rng_states(), self.ctx)
+        dist_.on_main(self.ctx, lambda: self._publish_state(step, rngs))
+
+    def _publish_state(self, step: int, rngs: list[dict[str, Any]] | None) -> None:
         try:
-            state_.save_rank_rng(self.out, step, self.ctx.rank)
-            dist_.barrier(self.ctx)
-            if self.ctx.main:
-                state_.publish_state(self.out, step, self.state_tree(),
-                                     self.cfg.keep_checkpoints)
+            state_.publish_state(self.out, step, self.state_tree(), rngs or [],
+                                 self.cfg.keep_checkpoints)
         except OSError:
             state_.discard_staging(self.out, step)
             raise
-        dist_.barrier(self.ctx)
 
-    def restore(self) -> None:
-        """Load the newest complete state of the run folder into this process."""
+    def restore(self) -> Path:
+        """Load the newest complete state of the run folder into this process; returns it."""
         folder = state_.list_states(self.out)[-1]
         tree, rng = state_.load_state(folder, self.ctx.rank)
         if tree["world"] != self.ctx.world:
@@ -209,6 +211,7 @@ class Run:
         if self.in_memory:
             self.batches.load_state_dict(tree["batches"])
         state_.set_rng_states(rng)
+        return folder
 
     # --- the loop ----------------------------------------------------------------------------
     def fit(self, after_step: Callable[[int, dist_.DistContext], None]) -> list[dict[str, Any]]:
@@ -256,28 +259,38 @@ class Run:
                 self.save_state()
                 start, cpu_start = time.perf_counter(), time.process_time()
             after_step(p["global_step"], self.ctx)
-            if self.stop is not None and self.stop.received is not None:
+            signum = self._stop_signal()
+            if signum is not None:
                 self._add_time(start, cpu_start)
-                self._check_stop()
+                self._stop_at(signum)
         if self.ctx.device.type == "cuda":  # the epoch's time includes its queued kernels
             torch.cuda.synchronize(self.ctx.device)
         self._add_time(start, cpu_start)
 
+    def _stop_signal(self) -> int | None:
+        """The signal some rank received, agreed on by all (a collective under torchrun, so
+        every rank stops after the same step)."""
+        return None if self.stop is None else dist_.agreed_signal(self.stop.received, self.ctx)
+
     def _check_stop(self) -> None:
-        """On a signal received: save the state at this step (unless saved) and stop."""
-        signum = self.stop.received if self.stop is not None else None
-        if signum is None:
-            return
+        signum = self._stop_signal()
+        if signum is not None:
+            self._stop_at(signum)
+
+    def _stop_at(self, signum: int) -> None:
+        """Save the state at this step (unless saved) and stop; only rank 0 says so."""
         p = self.progress
-        if not state_.state_path(self.out, p["global_step"]).is_dir():
+        if dist_.any_rank(not state_.state_path(self.out, p["global_step"]).is_dir(), self.ctx):
             self.save_state()
+        if not self.ctx.main:
+            raise Interrupted(signum, "")
         where = ("before the first step" if p["global_step"] == 0 else
                  f"after epoch {p['epoch'] - 1}" if p["step"] == 0 else
                  f"in epoch {p['epoch']} after step {p['step']} of {self.steps_per_epoch}")
         raise Interrupted(signum, f"stopped by {signal_name(signum)} {where} (global step "
                                   f"{p['global_step']} of {self.total_steps}); state saved in "
                                   f"{state_.state_path(self.out, p['global_step'])}; resume "
-                                  f"with: {runfolder.resume_command(self.out)}")
+                                  f"with: {_resume_command(self.out, self.ctx)}")
 
     def _add_time(self, start: float, cpu_start: float) -> None:
         # CPU seconds of this process: the fair clock when other jobs share the cores.
@@ -403,7 +416,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
     torchrun (``--max-restarts``) resumes on its own when the run folder has a state. A folder
     that holds a run is refused (CnnlabError) unless ``cfg.overwrite``; one locked by another
     writer too. SIGINT / SIGTERM raise ``cnnlab.errors.Interrupted`` after saving the state at
-    the current step (single process; the main thread).
+    the current step (under torchrun every rank, after the same step; the main thread).
     """
     cfg.validate()
     ctx = dist_.setup(cfg.device)
@@ -416,11 +429,12 @@ def train(cfg: TrainConfig, resume: bool = False) -> RunResult:
         resume = resume or (ctx.restart > 0 and bool(state_.list_states(out)))
         if resume and not state_.list_states(out):
             raise CnnlabError(f"{out}: nothing to resume (no state/step-* folder)")
-        # Under torchrun the ranks' stop must be agreed on; until then signals act as before.
-        stop = None if ctx.enabled else StopSignals(lambda signum: _early_stop(signum, out))
-        writer = runfolder.writing(out, resume=resume, overwrite=cfg.overwrite,
-                                   claimed=claimed) if ctx.main else contextlib.nullcontext()
-        with writer, stop or contextlib.nullcontext():
+        stop = StopSignals(lambda signum: _early_stop(signum, out, ctx))
+        with contextlib.ExitStack() as held:
+            # Rank 0 alone holds the lock; a refusal stops every rank with its message.
+            dist_.on_main(ctx, lambda: held.enter_context(runfolder.writing(
+                out, resume=resume, overwrite=cfg.overwrite, claimed=claimed)))
+            held.enter_context(stop)
             return _run(cfg, ctx, out, resume, stop)
     finally:
         torch.use_deterministic_algorithms(deterministic_before)
@@ -432,10 +446,14 @@ def _run(cfg: TrainConfig, ctx: dist_.DistContext, out: Path, resume: bool,
     run = Run(cfg, ctx, out, stop)
     try:
         if resume:
-            run.restore()
-        elif ctx.main:
-            write_json(out / "config.json", {**cfg.to_dict(), "device_resolved": str(ctx.device),
-                                             "world": ctx.world, "versions": versions()})
+            folder = run.restore()
+            if ctx.main and ctx.restart > 0:  # torchrun restarted the job: say where from
+                note(f"resumed from {folder.relative_to(out)} (global step "
+                     f"{run.progress['global_step']}, restart {ctx.restart})")
+        else:
+            dist_.on_main(ctx, lambda: write_json(out / "config.json", {
+                **cfg.to_dict(), "device_resolved": str(ctx.device), "world": ctx.world,
+                "versions": versions()}))
         rows = run.fit(_maybe_fault)
         if ctx.main:
             plot_curves([r for r in rows if "test_acc" in r], out / "curves.png")
@@ -447,9 +465,16 @@ def _run(cfg: TrainConfig, ctx: dist_.DistContext, out: Path, resume: bool,
     return RunResult(out, rows, sum(r["seconds"] for r in rows))
 
 
-def _early_stop(signum: int, out: Path) -> str:
-    """The line for a stop without saving (a second signal, or one before the first step)."""
+def _early_stop(signum: int, out: Path, ctx: dist_.DistContext) -> str:
+    """The line for a stop without saving (a second signal, or one before the first step);
+    empty on ranks other than 0, which say nothing."""
+    if not ctx.main:
+        return ""
     states = state_.list_states(out)
     kept = (f"the newest complete state is {states[-1]}; resume with: "
-            f"{runfolder.resume_command(out)}" if states else "no state was saved")
+            f"{_resume_command(out, ctx)}" if states else "no state was saved")
     return f"stopped by {signal_name(signum)} without saving the current step; {kept}"
+
+
+def _resume_command(out: Path, ctx: dist_.DistContext) -> str:
+    return runfolder.resume_command(out, nproc=ctx.local_world, nodes=ctx.world // ctx.local_world)
