@@ -77,6 +77,34 @@ CONV_EXAMPLES: dict[str, ConvExample] = {e.name: e for e in [
                 np.array(_X_FILTER, dtype=np.float64), padding=1),
 ]}
 
+
+
+@dataclass(frozen=True)
+class FiltersExample:
+    """A many-channel input (C, H, W), K filters (K, C, F, F) with biases, and the settings."""
+
+    name: str
+    description: str
+    image: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+    stride: int = 1
+    padding: int = 0
+
+
+def _small_integers(shape: tuple[int, ...], low: int, high: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(low, high + 1, shape).astype(np.float64)
+
+
+# The slide "Convolution (Multi Channel, Many Filters)" draws 3 input channels and 2 filters
+# but prints no numbers: small seeded integers stand in, with the layout of CS231n's demo that
+# the slide follows (5x5x3 input, pad 1, two 3x3x3 filters, stride 2 -> 3x3x2).
+FILTERS_EXAMPLE = FiltersExample(
+    "channels", "3 input channels, 2 filters of 3x3x3, pad 1, stride 2 -> 3x3x2 "
+    "(the slide prints no numbers; small seeded integers)",
+    _small_integers((3, 5, 5), 0, 2, seed=3), _small_integers((2, 3, 3, 3), -1, 1, seed=4),
+    np.array([1.0, 0.0]), stride=2, padding=1)
+
 # The slide "2x2 Max Pooling with Stride=1" prints no numbers: we pool the lecture's own
 # 3x3 feature map from the conv example.
 POOL_EXAMPLE = np.array([[4, 3, 4], [2, 4, 3], [2, 3, 4]], dtype=np.float64)
