@@ -99,6 +99,8 @@ def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padd
         raise CnnlabError(f"unknown pooling {op!r}: use max or avg")
     image = _plane(image, "input")
     stride = stride or size
+    if padding > size // 2:  # torch refuses it too: a window of padding alone has no value
+        raise CnnlabError(f"pool padding {padding} must be at most half the window {size}")
     for extent in image.shape:
         output_size(extent, size, stride, padding)
     padded = pad2d(image, padding, "zero", -np.inf if op == "max" else 0.0)
