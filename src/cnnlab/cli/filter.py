@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from cnnlab.cli.common import console, print_json
@@ -18,28 +17,13 @@ from cnnlab.convolution.apply import (
 from cnnlab.convolution.figures import side_by_side
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
-from cnnlab.imaging import DEFAULT_MAX_PIXELS, load_image, save_image
-
-# Photos scikit-image ships inside its wheel (no download): name -> skimage.data function.
-SAMPLES = {"astronaut": "astronaut", "coffee": "coffee", "cat": "chelsea", "camera": "camera"}
-
-
-def load_sample(name: str, gray: bool) -> np.ndarray:
-    """One of scikit-image's bundled photos as uint8 (H, W, 3), or (H, W) with ``gray``."""
-    if name not in SAMPLES:
-        raise CnnlabError(f"unknown sample {name!r}: choose one of {', '.join(SAMPLES)}")
-    try:
-        from skimage import data
-    except ImportError:
-        raise CnnlabError("--sample needs scikit-image (pip install scikit-image), or pass an "
-                          "image file") from None
-    image = getattr(data, SAMPLES[name])()
-    if gray and image.ndim == 3:
-        # ITU-R 601 luma, the weights Pillow's convert("L") uses for image files.
-        image = np.rint(image @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
-    if not gray and image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    return image
+from cnnlab.imaging import (
+    DEFAULT_MAX_PIXELS,
+    SAMPLE_PHOTOS,
+    load_image,
+    load_sample,
+    save_image,
+)
 
 
 def filter_command(
@@ -51,7 +35,7 @@ def filter_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output image (.png or .jpg).")]
     = Path("filtered.png"),
     sample: Annotated[str | None, typer.Option(
-        help=f"Use a photo scikit-image ships: {', '.join(SAMPLES)}.")] = None,
+        help=f"Use a photo scikit-image ships: {', '.join(SAMPLE_PHOTOS)}.")] = None,
     stride: Annotated[int, typer.Option(min=1, help="Step between windows (output shrinks).")]
     = 1,
     padding: Annotated[str, typer.Option(help="same, valid, or pixels per side.")] = "same",

@@ -1,0 +1,63 @@
+"""The studio server: what it serves, what it refuses, and that errors are JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnlab.studio.config import StudioConfig
+from cnnlab.studio.server import STATIC
+
+
+def test_index_is_the_shell_with_a_strict_content_policy(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<script type="module" src="/static/shell.js">' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy  # nothing from a CDN can load
+
+
+def test_static_files_come_from_the_package(client):
+    response = client.get("/static/shell.js")
+    assert response.status_code == 200
+    assert response.text == (STATIC / "shell.js").read_text()
+    assert "javascript" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../server.py", "/static/%2e%2e/server.py", "/static/%2E%2E/%2E%2E/imaging.py",
+    "/static/%252e%252e/server.py", "/static/..%2fserver.py", "/static/..%5cserver.py",
+    "/static/..\\server.py", "/static//etc/passwd", "/static/%2fetc%2fpasswd",
+    "/static/lib/../../server.py", "//etc/passwd", "/etc/passwd", "/static/",
+    "/api/photos/..%2f..%2fserver.py", "/api/photos/sample:..%2fcat",
+    "/api/photos/%2fetc%2fpasswd",
+])
+def test_path_traversal_is_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404, response.text[:200]
+    assert "root:" not in response.text and "create_app" not in response.text
+    assert response.json()["status"] == 404
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.post("/api/no-such-thing", json={})
+    assert response.status_code == 404
+    assert response.json() == {"error": "no API endpoint /api/no-such-thing", "status": 404}
+
+
+def test_wrong_method_is_json_405(client):
+    response = client.delete("/api/kernels")
+    assert response.status_code == 405
+    assert "DELETE is not allowed" in response.json()["error"]
+
+
+def test_foreign_host_header_is_refused_on_loopback(client):
+    # A page elsewhere whose DNS name was rebound to 127.0.0.1 sends its own Host header.
+    assert client.get("/api/kernels", headers={"host": "attacker.example"}).status_code == 400
+    assert client.get("/api/kernels", headers={"host": "localhost:8765"}).status_code == 200
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True),
+                                                ("::1", True), ("0.0.0.0", False),
+                                                ("192.168.1.5", False)])
+def test_loopback_detection(host, loopback):
+    assert StudioConfig(host=host).is_loopback is loopback
