@@ -8,12 +8,7 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.convolution.apply import (
-    FILTER_BACKENDS,
-    apply_kernel,
-    resolve_display,
-    responses_to_pixels,
-)
+from cnnlab.convolution.apply import FILTER_BACKENDS, filter_image
 from cnnlab.convolution.figures import side_by_side
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
@@ -62,9 +57,8 @@ def filter_command(
     else:
         image = load_sample(sample, gray)
     picked = get_kernel(kernel)
-    values = apply_kernel(image, picked, stride, padding, border, dilation, backend)
-    mode = resolve_display(picked, display)
-    pixels = responses_to_pixels(values, picked, mode)
+    result = filter_image(image, picked, stride, padding, border, dilation, display, backend)
+    values, pixels, mode = result.values, result.pixels, result.display
     save_image(pixels, out)
     if figure is not None:
         side_by_side(image, picked, pixels, figure, f"(display: {mode})")
