@@ -1,0 +1,142 @@
+// Complexity: the lecture's "Comparing Complexity" chart (after Canziani et al. 2017): top-1
+// accuracy against operations, bubble area = parameters, drawn here in SVG; hover a bubble for
+// its numbers and their source. Below it, the lecture's tables of `cnnlab tables` with their
+// verdicts and notes. Numbers from /api/complexity/chart and /api/complexity/tables.
+import { el, svg, thousands, useStyle } from "./parts/dom.js";
+
+export const title = "Complexity";
+
+const SIZE = { width: 900, height: 520, left: 64, right: 24, top: 20, bottom: 52 };
+const LEGEND_MILLIONS = [5, 25, 100];
+// Bubble area proportional to parameters: radius = sqrt(millions) * RADIUS_SCALE pixels.
+const RADIUS_SCALE = 2.4;
+
+function radius(params) {
+  return Math.max(2, Math.sqrt(params / 1e6) * RADIUS_SCALE);
+}
+
+// Round axis ticks: about `count` steps of 1, 2 or 5 x 10^k between low and high.
+function ticks(low, high, count = 6) {
+  const raw = (high - low) / count;
+  const base = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * base).find((s) => s >= raw);
+  const first = Math.ceil(low / step) * step;
+  return Array.from({ length: Math.floor((high - first) / step) + 1 }, (_, i) => first + i * step);
+}
+
+function drawChart(data, state, tooltip) {
+  const shown = data.points.filter((p) => p.accuracy[state.source]);
+  const ops = (p) => (state.unit === "flops" ? p.flops : p.macs) / 1e9;
+  const xMax = Math.max(...shown.map(ops)) * 1.08;
+  const ys = shown.map((p) => p.accuracy[state.source].top1);
+  const [yLow, yHigh] = [Math.floor(Math.min(...ys) - 2), Math.ceil(Math.max(...ys) + 2)];
+  const { width, height, left, right, top, bottom } = SIZE;
+  const x = (v) => left + (v / xMax) * (width - left - right);
+  const y = (v) => top + (1 - (v - yLow) / (yHigh - yLow)) * (height - top - bottom);
+  const unit = state.unit === "flops" ? "GFLOPs (2 x MACs)" : "GMACs (multiply-accumulates)";
+  const grid = [
+    ...ticks(0, xMax).map((t) => [svg("line", { class: "grid", x1: x(t), x2: x(t), y1: top, y2: height - bottom }),
+      svg("text", { x: x(t), y: height - bottom + 16, "text-anchor": "middle" }, String(t))]),
+    ...ticks(yLow, yHigh).map((t) => [svg("line", { class: "grid", x1: left, x2: width - right, y1: y(t), y2: y(t) }),
+      svg("text", { x: left - 8, y: y(t) + 4, "text-anchor": "end" }, String(t))]),
+  ].flat();
+  const axes = [
+    svg("line", { class: "axis", x1: left, x2: width - right, y1: height - bottom, y2: height - bottom }),
+    svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: height - bottom }),
+    svg("text", { x: (left + width - right) / 2, y: height - 12, "text-anchor": "middle", "data-testid": "x-label" },
+      `operations per image at the native input size, ${unit}`),
+    svg("text", { x: 16, y: (top + height - bottom) / 2, "text-anchor": "middle",
+                  transform: `rotate(-90 16 ${(top + height - bottom) / 2})` },
+      `ImageNet top-1 accuracy (%), ${state.source}`),
+  ];
+  // Largest bubbles first, so small ones stay on top and can be hovered.
+  const ordered = [...shown].sort((a, b) => b.params - a.params);
+  const bubbles = ordered.map((p, i) => {
+    const acc = p.accuracy[state.source];
+    const circle = svg("circle", { cx: x(ops(p)), cy: y(acc.top1), r: radius(p.params),
+                                   fill: `hsl(${(i * 47) % 360} 65% 55%)`, "data-model": p.model,
+                                   "data-testid": `bubble-${p.model}` });
+    circle.addEventListener("mouseenter", (event) => { circle.classList.add("hover"); showTip(tooltip, p, state, event); });
+    circle.addEventListener("mouseleave", () => { circle.classList.remove("hover"); tooltip.hidden = true; });
+    return circle;
+  });
+  const labels = ordered.map((p) => svg("text", { x: x(ops(p)), y: y(p.accuracy[state.source].top1) - radius(p.params) - 3,
+                                                  "text-anchor": "middle" }, p.model));
+  const legend = LEGEND_MILLIONS.map((m, i) => {
+    const cx = width - right - 150 + i * 48;
+    const cy = height - bottom - 30;
+    return [svg("circle", { cx, cy, r: radius(m * 1e6), fill: "#999" }),
+      svg("text", { x: cx, y: cy + radius(m * 1e6) + 12, "text-anchor": "middle" }, `${m}M`)];
+  }).flat();
+  return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
+                      role: "img", "aria-label": "accuracy against operations" },
+    ...grid, ...axes, ...legend, ...bubbles, ...labels,
+    svg("text", { x: width - right - 150, y: height - bottom - 62 }, "bubble area = parameters"));
+}
+
+function showTip(tooltip, p, state, event) {
+  const acc = p.accuracy[state.source];
+  const ops = state.unit === "flops" ? `${(p.flops / 1e9).toFixed(2)} GFLOPs` : `${(p.macs / 1e9).toFixed(2)} GMACs`;
+  tooltip.replaceChildren(
+    el("strong", {}, `${p.model}`), ` (${p.full_name})`, el("br"),
+    el("span", { "data-testid": "tip-top1" }, `top-1 ${acc.top1.toFixed(2)}%`), ` (${acc.key})`, el("br"),
+    el("span", { "data-testid": "tip-ops" }, ops), ` at ${p.input_size.slice(1).join("x")}`, el("br"),
+    el("span", { "data-testid": "tip-params" }, `${thousands(p.params)} parameters`), el("br"),
+    el("span", { class: "muted" }, `accuracy: ${state.sources[state.source]}`), el("br"),
+    el("span", { class: "muted" }, `model: ${p.paper}`));
+  const box = tooltip.parentElement.getBoundingClientRect();
+  tooltip.style.left = `${event.clientX - box.left + 14}px`;
+  tooltip.style.top = `${event.clientY - box.top + 14}px`;
+  tooltip.hidden = false;
+}
+
+function tableView(table) {
+  const verdictAt = table.headers.indexOf("verdict");
+  return el("section", { class: "panel", "data-testid": `table-${table.key}` },
+    el("h3", {}, table.title), el("p", { class: "muted" }, `Source: ${table.source}.`),
+    el("table", { class: "data" },
+      el("tr", {}, table.headers.map((head, i) => el("th", { class: i < 2 ? "text" : null }, head))),
+      table.rows.map((row) => el("tr", { class: row[1] === "paper" ? "paper" : null },
+        row.map((cell, i) => el("td", {
+          class: i === verdictAt && cell ? (cell.startsWith("matches") ? "verdict-ok" : "verdict-bad")
+            : (i < 2 ? "text" : null),
+        }, cell))))),
+    table.notes.length ? el("ol", { class: "notes" }, table.notes.map((n) => el("li", {}, n))) : null);
+}
+
+function toggle(name, options, onChange) {
+  return el("fieldset", { class: "row", "data-testid": `toggle-${name}` },
+    options.map(([value, label], i) => el("label", {}, el("input", {
+      type: "radio", name, value, checked: i === 0, "data-testid": `${name}-${value}`,
+      onchange: () => onChange(value),
+    }), label)));
+}
+
+export async function mount(root, ctx) {
+  useStyle("/static/pages/parts/pages.css");
+  const holder = el("div", { class: "chart-wrap" });
+  const tooltip = el("div", { class: "tooltip", hidden: true, "data-testid": "tooltip" });
+  const missing = el("p", { class: "muted", "data-testid": "chart-missing" });
+  root.append(el("h2", {}, "Comparing complexity"),
+    el("p", { class: "muted" }, "Profiling every model of the zoo on shapes only (the first visit can take a while)…"));
+  const [data, tables] = await Promise.all([ctx.api.get("/api/complexity/chart"), ctx.api.get("/api/complexity/tables")]);
+  const state = { unit: "macs", source: "torchvision", sources: data.sources };
+  function redraw() {
+    tooltip.hidden = true;
+    holder.replaceChildren(drawChart(data, state, tooltip), tooltip);
+    const hidden = data.points.filter((p) => !p.accuracy[state.source]).map((p) => p.model);
+    missing.textContent = `Not shown (no ${state.source} top-1): ${hidden.join(", ") || "none"}. `
+      + `Without any published ImageNet top-1: ${data.skipped.join(", ")}.`;
+  }
+  root.replaceChildren(el("h2", {}, "Comparing complexity"),
+    el("p", { class: "muted" }, `After ${data.reference}. Every model of cnnlab's zoo with a published ImageNet top-1; `
+      + "operations and parameters counted by cnnlab's profiler at the model's native input size."),
+    el("div", { class: "row" },
+      toggle("unit", [["macs", "MACs"], ["flops", "FLOPs = 2 x MACs"]], (v) => { state.unit = v; redraw(); }),
+      toggle("source", [["torchvision", "torchvision accuracy"], ["paper", "paper accuracy"]], (v) => { state.source = v; redraw(); })),
+    holder, missing,
+    el("h2", {}, "The lecture's tables, beside cnnlab's numbers"),
+    el("p", { class: "muted" }, "What `cnnlab tables` prints: each published row, cnnlab's row, the difference and a verdict; the notes say why a number differs."),
+    ...tables.map(tableView));
+  redraw();
+}
