@@ -7,11 +7,15 @@ A missing browser or Playwright fails the browser tests with the command that in
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from starlette.testclient import TestClient
 
 from cnnlab.studio.config import StudioConfig
@@ -65,8 +69,12 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh page (1280x900). JavaScript errors on the page fail the test at teardown."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A fresh page (1280x900). JavaScript errors on the page fail the test at teardown.
+
+    The studio's Content-Security-Policy forbids eval, which Playwright's string predicates
+    use, so this context bypasses it; test_kernels_page checks the pages under the policy.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     new_page = context.new_page()
     new_page.set_default_timeout(15_000)
     errors: list[str] = []
@@ -74,3 +82,30 @@ def page(browser):
     yield new_page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def png_bytes(image, format: str = "PNG") -> bytes:
+    """An encoded image (uint8 (H, W) or (H, W, 3)) as a browser would upload it."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_png():
+    """png_bytes as a fixture: ``make_png(array, "PNG" | "JPEG" | "GIF")``."""
+    return png_bytes
+
+
+def decode_payload(payload: dict):
+    """The uint8 array behind a ``pixels_payload`` answer."""
+    data = np.frombuffer(base64.b64decode(payload["data"]), dtype=np.uint8)
+    shape = (payload["height"], payload["width"]) + ((payload["channels"],)
+                                                      if payload["channels"] > 1 else ())
+    return data.reshape(shape)
+
+
+@pytest.fixture
+def decode():
+    """decode_payload as a fixture."""
+    return decode_payload

@@ -38,7 +38,8 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     a huge body is never held in memory)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, f"the body is {int(declared):,} bytes; the limit is {max_bytes:,}")
+        raise ApiError(413, f"the body is {int(declared):,} bytes; the limit is "
+                            f"{max_bytes:,} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 import numpy as np
 from starlette.requests import Request
@@ -82,7 +83,8 @@ def _decode_both(data: bytes, name: str, max_pixels: int) -> Photo:
 async def upload_photo(request: Request) -> JSONResponse:
     """The body is the file itself (no multipart form); the name comes from X-Filename."""
     config = request.app.state.config
-    name = _SAFE_NAME.sub("_", request.headers.get("x-filename", "upload"))[:80] or "upload"
+    typed = unquote(request.headers.get("x-filename", "upload"))
+    name = _SAFE_NAME.sub("_", typed)[:80] or "upload"  # only ever shown, never a path
     data = await read_body(request, config.max_upload_bytes)
     try:
         photo = await run_limited(_decode_both, data, name, config.max_pixels,
