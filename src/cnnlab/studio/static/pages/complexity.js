@@ -51,15 +51,10 @@ function drawChart(data, state, tooltip) {
   ];
   // Largest bubbles first, so small ones stay on top and can be hovered.
   const ordered = [...shown].sort((a, b) => b.params - a.params);
-  const bubbles = ordered.map((p, i) => {
-    const acc = p.accuracy[state.source];
-    const circle = svg("circle", { cx: x(ops(p)), cy: y(acc.top1), r: radius(p.params),
-                                   fill: `hsl(${(i * 47) % 360} 65% 55%)`, "data-model": p.model,
-                                   "data-testid": `bubble-${p.model}` });
-    circle.addEventListener("mouseenter", (event) => { circle.classList.add("hover"); showTip(tooltip, p, state, event); });
-    circle.addEventListener("mouseleave", () => { circle.classList.remove("hover"); tooltip.hidden = true; });
-    return circle;
-  });
+  const bubbles = ordered.map((p, i) => svg("circle", {
+    cx: x(ops(p)), cy: y(p.accuracy[state.source].top1), r: radius(p.params),
+    fill: `hsl(${(i * 47) % 360} 65% 55%)`, "data-model": p.model, "data-testid": `bubble-${p.model}`,
+  }));
   const labels = ordered.map((p) => svg("text", { x: x(ops(p)), y: y(p.accuracy[state.source].top1) - radius(p.params) - 3,
                                                   "text-anchor": "middle" }, p.model));
   const legend = LEGEND_MILLIONS.map((m, i) => {
@@ -68,10 +63,29 @@ function drawChart(data, state, tooltip) {
     return [svg("circle", { cx, cy, r: radius(m * 1e6), fill: "#999" }),
       svg("text", { x: cx, y: cy + radius(m * 1e6) + 12, "text-anchor": "middle" }, `${m}M`)];
   }).flat();
-  return svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
-                      role: "img", "aria-label": "accuracy against operations" },
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
+                             role: "img", "aria-label": "accuracy against operations" },
     ...grid, ...axes, ...legend, ...bubbles, ...labels,
     svg("text", { x: width - right - 150, y: height - bottom - 62 }, "bubble area = parameters"));
+  // Bubbles overlap: the one whose centre is nearest the pointer (within its radius, or a few
+  // pixels for small ones) is the one hovered, so a covered bubble can still be read.
+  let current = null;
+  chart.addEventListener("mousemove", (event) => {
+    const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(chart.getScreenCTM().inverse());
+    let best = null;
+    let bestDistance = Infinity;
+    for (const circle of bubbles) {
+      const d = Math.hypot(at.x - circle.cx.baseVal.value, at.y - circle.cy.baseVal.value);
+      if (d <= Math.max(circle.r.baseVal.value, 8) && d < bestDistance) [best, bestDistance] = [circle, d];
+    }
+    if (best !== current) current?.classList.remove("hover");
+    current = best;
+    if (!best) { tooltip.hidden = true; return; }
+    best.classList.add("hover");
+    showTip(tooltip, shown.find((p) => p.model === best.dataset.model), state, event);
+  });
+  chart.addEventListener("mouseleave", () => { current?.classList.remove("hover"); current = null; tooltip.hidden = true; });
+  return chart;
 }
 
 function showTip(tooltip, p, state, event) {

@@ -7,26 +7,28 @@ import { el, select, thousands, useStyle } from "./parts/dom.js";
 
 export const title = "Shapes";
 
-// Each layer kind's numbers, in the order of its spec (conv:K,F,S,P,D), with defaults.
+// Each layer kind's numbers in the order of its spec (conv:K,F,S,P,D): name, the value
+// `cnnlab shape` assumes when the spec leaves it out (null: required), the least value.
 const KINDS = {
-  conv: [["filters", 64, 1], ["kernel", 3, 1], ["stride", 1, 1], ["padding", 1, 0], ["dilation", 1, 1]],
-  pool: [["kernel", 2, 1], ["stride", 2, 1], ["padding", 0, 0]],
-  avgpool: [["kernel", 2, 1], ["stride", 2, 1], ["padding", 0, 0]],
-  fc: [["outputs", 1000, 1]],
+  conv: [["filters", null, 1], ["kernel", null, 1], ["stride", 1, 1], ["padding", 0, 0], ["dilation", 1, 1]],
+  pool: [["kernel", null, 1], ["stride", null, 1], ["padding", 0, 0]],
+  avgpool: [["kernel", null, 1], ["stride", null, 1], ["padding", 0, 0]],
+  fc: [["outputs", null, 1]],
   relu: [],
   norm: [],
 };
+// What "add layer" and a change of kind start from.
+const FRESH = { conv: [64, 3, 1, 1, 1], pool: [2, 2, 0], avgpool: [2, 2, 0], fc: [1000], relu: [], norm: [] };
 
-// "conv:64,3,1,1" -> {kind: "conv", numbers: [64, 3, 1, 1, 1]} (missing numbers take the
-// defaults that `cnnlab shape` documents).
+// "conv:6,5" -> {kind: "conv", numbers: [6, 5, 1, 0, 1]}; a pool's stride defaults to its
+// window, as in `cnnlab shape`.
 function parseSpec(text) {
   const [head, args = ""] = text.split(":");
   const kind = head === "maxpool" ? "pool" : head;
   const given = args ? args.split(",").map(Number) : [];
   const numbers = KINDS[kind].map(([name, fallback], i) => {
     if (i < given.length) return given[i];
-    if ((kind === "pool" || kind === "avgpool") && name === "stride") return given[0] ?? fallback;
-    return fallback;
+    return name === "stride" && fallback === null ? given[0] : fallback;
   });
   return { kind, numbers };
 }
@@ -110,7 +112,7 @@ export async function mount(root, ctx) {
 
   const actions = {
     set(i, j, value) { layers[i].numbers[j] = value; refresh(); },
-    retype(i, kind) { layers[i] = { kind, numbers: KINDS[kind].map(([, v]) => v) }; drawList(); run(); },
+    retype(i, kind) { layers[i] = { kind, numbers: [...FRESH[kind]] }; drawList(); run(); },
     move(i, by) { const [layer] = layers.splice(i, 1); layers.splice(i + by, 0, layer); drawList(); run(); },
     remove(i) { layers.splice(i, 1); drawList(); run(); },
   };
@@ -156,7 +158,7 @@ export async function mount(root, ctx) {
   choose.addEventListener("change", () => { if (choose.value === "custom") { compare = null; run(); } else load(choose.value); });
   input.addEventListener("input", refresh);
   rounding.addEventListener("change", () => run());
-  add.addEventListener("click", () => { layers.push({ kind: "conv", numbers: KINDS.conv.map(([, v]) => v) }); drawList(); run(); });
+  add.addEventListener("click", () => { layers.push({ kind: "conv", numbers: [...FRESH.conv] }); drawList(); run(); });
 
   root.append(el("h2", {}, "Shapes, layer by layer"),
     el("section", { class: "panel" },

@@ -138,16 +138,29 @@ function poolSection(ctx, examples) {
     formula.textContent = `output size: ${answer.formula}`;
   });
 
+  const rows = numberField("rows", 3, { min: 1, max: 32, "data-testid": "pool-rows" });
+  const cols = numberField("cols", 3, { min: 1, max: 32, "data-testid": "pool-cols" });
+  const resize = () => {
+    [rows.input.value, cols.input.value] = image.resize(Number(rows.input.value), Number(cols.input.value));
+    run();
+  };
+  rows.input.addEventListener("change", resize);
+  cols.input.addEventListener("change", resize);
   for (const control of [stride, op]) control.addEventListener("change", () => run());
   size.input.addEventListener("input", refresh);
-  useConv.addEventListener("click", () => { if (convOutput) { image.set(convOutput); run(); } });
+  useConv.addEventListener("click", () => {
+    if (!convOutput) return;
+    image.set(convOutput);
+    [rows.input.value, cols.input.value] = [convOutput.length, convOutput[0].length];
+    run();
+  });
 
   const section = el("section", { class: "panel", "data-testid": "pool-section" },
     el("h3", {}, "Pooling, window by window"),
     el("p", { class: "muted" }, "Max pooling keeps each window's largest value, average pooling its mean. ",
       "The lecture's slide: 2x2 max pooling with stride 1, here on its 3x3 feature map (4 3 4 / 2 4 3 / 2 3 4)."),
     el("div", { class: "row" }, size.label, stride, op, useConv),
-    el("figure", {}, image.element, el("figcaption", {}, "input (editable)")),
+    el("figure", {}, image.element, el("figcaption", {}, "input (editable) ", rows.label, cols.label)),
     formula, stepper.element);
   return { section, run, setConvOutput: (map) => { convOutput = map; }, stop: () => { stepper.stop(); refresh.cancel(); } };
 }

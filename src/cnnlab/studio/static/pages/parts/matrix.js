@@ -30,6 +30,8 @@ export function matrixEditor(values, { onChange = () => {}, testid = "", min = 1
     resize(rows, cols) {
       rows = Math.max(min, Math.min(max, rows));
       cols = Math.max(min, Math.min(max, cols));
+      // Unchanged: keep the inputs (a change event on blur must not re-create the focused one).
+      if (rows === current.length && cols === current[0].length) return [rows, cols];
       current = Array.from({ length: rows }, (_, r) =>
         Array.from({ length: cols }, (_, c) => current[r]?.[c] ?? 0));
       render();
