@@ -35,12 +35,12 @@ def studio_command(
     = False,
 ) -> None:
     """Serve the studio: interactive pages that compute with cnnlab's library, until Ctrl-C."""
+    if not StudioConfig(host=host).is_loopback:
+        print(f"warning: the studio has no authentication; anyone who can reach {host} can use "
+              f"it (the default --host 127.0.0.1 keeps it to this computer)", file=sys.stderr)
     sock = bind(host, port)
     config = StudioConfig(host=host, port=sock.getsockname()[1], runs_dir=runs,
                           open_browser=open_browser)
-    if not config.is_loopback:
-        print(f"warning: the studio has no authentication; anyone who can reach {host} can use "
-              f"it (the default --host 127.0.0.1 keeps it to this computer)", file=sys.stderr)
     server = make_server(config)
     print(f"cnnlab studio at {config.url}  (Ctrl-C stops it)", flush=True)
     if open_browser:
