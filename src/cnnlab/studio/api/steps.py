@@ -26,14 +26,18 @@ MAX_SIDE = 32  # a trace lists every window; larger planes belong on the Kernels
 MAX_KERNEL = 15
 MAX_STRIDE = 8
 MAX_PADDING = 8
-MAX_CHANNELS = 8
+MAX_VALUE = 1e9  # keeps every product and sum finite
+# The many-channel view lists every window of every (filter, channel) plane: smaller limits.
+FILTERS_MAX_SIDE = 16
+FILTERS_MAX_KERNEL = 7
+FILTERS_MAX_CHANNELS = 4
 
 
 def json_safe(value: Any) -> Any:
     """``value`` with infinities (max-pool padding counts as -inf) written as strings, since
     JSON has no infinity."""
     if isinstance(value, float) and not math.isfinite(value):
-        return "-inf" if value < 0 else "inf"
+        return "nan" if math.isnan(value) else ("-inf" if value < 0 else "inf")
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     if isinstance(value, dict):
@@ -44,7 +48,7 @@ def json_safe(value: Any) -> Any:
 def number_array(body: dict[str, Any], name: str, ndim: int, max_side: int,
                  default: Any = None) -> np.ndarray:
     """``body[name]`` as a float array of ``ndim`` nested lists, 1 to ``max_side`` long on
-    every axis, finite numbers only; a 400 naming the field otherwise."""
+    every axis, numbers within +-MAX_VALUE only; a 400 naming the field otherwise."""
     value = field(body, name, list) if default is None else field(body, name, list, default)
     axes = " x ".join(["N"] * ndim)
     _check_nested(value, name, ndim, max_side, axes)
@@ -59,10 +63,10 @@ def number_array(body: dict[str, Any], name: str, ndim: int, max_side: int,
 
 def _check_nested(value: Any, name: str, depth: int, max_side: int, axes: str) -> None:
     if depth == 0:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                value):
-            raise ApiError(400, f"field {name!r}: every entry must be a finite number, got "
-                                f"{str(value)[:20]!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                abs(value) <= MAX_VALUE):
+            raise ApiError(400, f"field {name!r}: every entry must be a number between "
+                                f"-{MAX_VALUE:g} and {MAX_VALUE:g}, got {str(value)[:20]!r}")
         return
     if not isinstance(value, list) or not 1 <= len(value) <= max_side:
         raise ApiError(400, f"field {name!r} must be a {axes} array of numbers with 1 to "
@@ -89,8 +93,9 @@ def trace_answer(trace: WindowSteps, nonzero_only: bool = False) -> dict[str, An
 
 def _conv(image: np.ndarray, kernel: np.ndarray, stride: int, padding: int, bias: float,
           nonzero: bool) -> dict[str, Any]:
-    answer = trace_answer(trace_conv(image, kernel, stride, padding, bias), nonzero)
-    answer["relu"] = relu(np.asarray(answer["output"])).tolist()
+    trace = trace_conv(image, kernel, stride, padding, bias)
+    answer = trace_answer(trace, nonzero)
+    answer["relu"] = relu(trace.output).tolist()
     size = kernel.shape[0]
     # (F - 1) / 2 keeps the size at stride 1 only for an odd F.
     answer["same_padding"] = (size - 1) // 2 if size % 2 and kernel.shape[1] == size else None
@@ -155,11 +160,13 @@ async def filters(request: Request) -> JSONResponse:
     """POST {image (C x H x W), weights (K x C x F x F), bias (K), stride, padding} -> each
     filter's per-channel windows and the stacked output."""
     body = await read_json(request)
-    image = number_array(body, "image", 3, MAX_SIDE)
-    weights = number_array(body, "weights", 4, MAX_KERNEL)
-    if image.shape[0] > MAX_CHANNELS or weights.shape[0] > MAX_CHANNELS:
-        raise ApiError(400, f"at most {MAX_CHANNELS} channels and {MAX_CHANNELS} filters")
-    bias = number_array(body, "bias", 1, MAX_CHANNELS, default=[0.0] * weights.shape[0])
+    image = number_array(body, "image", 3, FILTERS_MAX_SIDE)
+    weights = number_array(body, "weights", 4, FILTERS_MAX_KERNEL)
+    if max(image.shape[0], *weights.shape[:2]) > FILTERS_MAX_CHANNELS:
+        raise ApiError(400, f"at most {FILTERS_MAX_CHANNELS} channels and "
+                            f"{FILTERS_MAX_CHANNELS} filters")
+    bias = number_array(body, "bias", 1, FILTERS_MAX_CHANNELS,
+                        default=[0.0] * weights.shape[0])
     stride, padding = _settings(body)
     answer = await run_limited(_filters, image, weights, bias, stride, padding,
                                timeout_s=request.app.state.config.time_limit_s)
@@ -179,7 +186,7 @@ async def examples(request: Request) -> JSONResponse:
                     "weights": f.weights.tolist(), "bias": f.bias.tolist(),
                     "stride": f.stride, "padding": f.padding},
         "limits": {"side": MAX_SIDE, "kernel": MAX_KERNEL, "stride": MAX_STRIDE,
-                   "padding": MAX_PADDING, "channels": MAX_CHANNELS}})
+                   "padding": MAX_PADDING, "value": MAX_VALUE}})
 
 
 ROUTES = [
