@@ -7,7 +7,9 @@ without a traceback.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -32,6 +34,13 @@ _HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data:
                                        "style-src 'self'; frame-ancestors 'none'",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-store"}
+
+
+def page_names() -> list[str]:
+    """The pages of the navigation bar, in order: the ``PAGES`` list that static/shell.js holds
+    (tests and the screenshot script read it here, so a new page is covered by both)."""
+    found = re.search(r"export const PAGES = (\[[^\]]*\]);", (STATIC / "shell.js").read_text())
+    return json.loads(found.group(1))
 
 
 async def _index(request: Request) -> Response:
