@@ -4,7 +4,9 @@
 // 1:1 and scaled down by CSS only.
 
 export function decodePixels(payload) {
-  const bytes = Uint8Array.from(atob(payload.data), (c) => c.charCodeAt(0));
+  const text = atob(payload.data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i);
   return { height: payload.height, width: payload.width, channels: payload.channels, data: bytes };
 }
 
