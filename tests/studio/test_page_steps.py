@@ -72,8 +72,15 @@ def test_stride_padding_and_the_same_padding_rule(page, live_url):
     expect(page.get_by_test_id("conv-shape")).to_have_text("input 5x5 → output 3x3")
     page.get_by_test_id("conv-same").click()
     expect(shape).to_have_text("input 5x5 → output 5x5 (size preserved)")
+    # A 5x5 kernel (new cells 0) on the padded 5x5 input: pad 2 now preserves the size.
+    page.get_by_test_id("conv-ksize").fill("5")
+    page.get_by_test_id("conv-ksize").dispatch_event("change")
+    expect(shape).to_have_text("input 5x5 → output 3x3")
+    page.get_by_test_id("conv-same").click()
+    expect(page.get_by_test_id("conv-padding")).to_have_value("2")
+    expect(shape).to_have_text("input 5x5 → output 5x5 (size preserved)")
     # A stride that does not tile the input: the server's reason is shown, not a blank grid.
-    page.get_by_test_id("conv-padding").fill("0")
+    page.get_by_test_id("conv-padding").fill("1")  # (5 - 5 + 2*1)/3 + 1 is not whole
     page.get_by_test_id("conv-stride").fill("3")
     expect(page.locator("#error-text")).to_contain_text("is not an integer")
 

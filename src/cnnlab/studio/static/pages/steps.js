@@ -93,9 +93,16 @@ function convSection(ctx, examples, onOutput) {
   choose.addEventListener("change", () => load(choose.value));
   for (const field of [stride, padding, bias]) field.input.addEventListener("input", refresh);
   nonzero.addEventListener("change", () => run());
-  rows.input.addEventListener("change", () => { [rows.input.value, cols.input.value] = image.resize(Number(rows.input.value), Number(cols.input.value)); run(); });
-  cols.input.addEventListener("change", () => { [rows.input.value, cols.input.value] = image.resize(Number(rows.input.value), Number(cols.input.value)); run(); });
-  ksize.input.addEventListener("change", () => { const [k] = kernel.resize(Number(ksize.input.value), Number(ksize.input.value)); ksize.input.value = k; run(); });
+  const resizeImage = () => {
+    [rows.input.value, cols.input.value] = image.resize(Number(rows.input.value), Number(cols.input.value));
+    run();
+  };
+  rows.input.addEventListener("change", resizeImage);
+  cols.input.addEventListener("change", resizeImage);
+  ksize.input.addEventListener("change", () => {
+    [ksize.input.value] = kernel.resize(Number(ksize.input.value), Number(ksize.input.value));
+    run();
+  });
   same.addEventListener("click", () => {
     if (samePadding === null) return;
     stride.input.value = 1;
