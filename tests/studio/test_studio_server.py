@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 import pytest
 
+from cnnlab.studio.api import kernels
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.server import STATIC
 
@@ -61,3 +66,26 @@ def test_foreign_host_header_is_refused_on_loopback(client):
                                                 ("192.168.1.5", False)])
 def test_loopback_detection(host, loopback):
     assert StudioConfig(host=host).is_loopback is loopback
+
+
+def test_a_slow_request_does_not_stall_the_others(live_url, monkeypatch):
+    # The filter itself is slowed down: while it runs in its worker thread, the event loop
+    # must keep answering other requests.
+    real = kernels._apply
+
+    def slow_apply(*args):
+        time.sleep(3)
+        return real(*args)
+
+    monkeypatch.setattr(kernels, "_apply", slow_apply)
+    body = {"photo": "sample:camera", "kernel": "sharpen"}
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(httpx.post, f"{live_url}/api/kernels/apply", json=body, timeout=60)
+        time.sleep(0.3)
+        start = time.perf_counter()
+        quick = httpx.get(f"{live_url}/api/kernels", timeout=60)
+        quick_s = time.perf_counter() - start
+        assert quick.status_code == 200
+        assert not slow.done()  # the slow one was still running when the quick one came back
+        assert slow.result().status_code == 200
+    assert quick_s < 2.5
