@@ -15,9 +15,10 @@ def data():
     return chart_data(), [table_data(name) for name in TABLES]
 
 
-def _open(page, live_url):
+def _open(page, live_url, what: str = "[data-testid=chart]"):
     page.goto(f"{live_url}/#/complexity")
-    page.wait_for_selector("#page[data-ready=true]", timeout=120_000)
+    page.wait_for_selector("#page[data-ready=true]")
+    page.wait_for_selector(what, timeout=120_000)
 
 
 def _hover(page, model: str) -> None:
@@ -63,7 +64,7 @@ def test_chart_bubbles_hover_and_toggles(page, live_url, data):
 
 def test_tables_show_the_verdicts_and_notes(page, live_url, data):
     _, tables = data
-    _open(page, live_url)
+    _open(page, live_url, "[data-testid=table-cifar]")
     for table in tables:
         section = page.get_by_test_id(f"table-{table['key']}")
         expect(section.locator("h3")).to_have_text(table["title"])

@@ -59,14 +59,14 @@ function drawChart(data, state, tooltip) {
                                                   "text-anchor": "middle" }, p.model));
   const legend = LEGEND_MILLIONS.map((m, i) => {
     const cx = width - right - 150 + i * 48;
-    const cy = height - bottom - 30;
+    const cy = height - bottom - 40;
     return [svg("circle", { cx, cy, r: radius(m * 1e6), fill: "#999" }),
       svg("text", { x: cx, y: cy + radius(m * 1e6) + 12, "text-anchor": "middle" }, `${m}M`)];
   }).flat();
   const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
                              role: "img", "aria-label": "accuracy against operations" },
     ...grid, ...axes, ...legend, ...bubbles, ...labels,
-    svg("text", { x: width - right - 150, y: height - bottom - 62 }, "bubble area = parameters"));
+    svg("text", { x: width - right - 150, y: height - bottom - 72 }, "bubble area = parameters"));
   // Bubbles overlap: the one whose centre is nearest the pointer (within its radius, or a few
   // pixels for small ones) is the one hovered, so a covered bubble can still be read.
   let current = null;
@@ -126,31 +126,43 @@ function toggle(name, options, onChange) {
     }), label)));
 }
 
+// The page appears at once; the chart and the tables fill in when the server has profiled the
+// zoo (the first visit after a start takes a while). Each lands in its own box, so an answer
+// that arrives after the user moved to another page changes nothing there.
 export async function mount(root, ctx) {
   useStyle("/static/pages/parts/pages.css");
-  const holder = el("div", { class: "chart-wrap" });
+  const waiting = "Profiling every model of the zoo on shapes only (the first visit after a start takes a while)…";
+  const holder = el("div", { class: "chart-wrap", "data-testid": "chart-box" }, el("p", { class: "loading" }, waiting));
   const tooltip = el("div", { class: "tooltip", hidden: true, "data-testid": "tooltip" });
   const missing = el("p", { class: "muted", "data-testid": "chart-missing" });
-  root.append(el("h2", {}, "Comparing complexity"),
-    el("p", { class: "muted" }, "Profiling every model of the zoo on shapes only (the first visit can take a while)…"));
-  const [data, tables] = await Promise.all([ctx.api.get("/api/complexity/chart"), ctx.api.get("/api/complexity/tables")]);
-  const state = { unit: "macs", source: "torchvision", sources: data.sources };
+  const reference = el("p", { class: "muted" });
+  const tablesBox = el("div", { "data-testid": "tables-box" }, el("p", { class: "loading" }, waiting));
+  const state = { unit: "macs", source: "torchvision", sources: {} };
+  let data = null;
   function redraw() {
+    if (!data) return;
     tooltip.hidden = true;
     holder.replaceChildren(drawChart(data, state, tooltip), tooltip);
     const hidden = data.points.filter((p) => !p.accuracy[state.source]).map((p) => p.model);
     missing.textContent = `Not shown (no ${state.source} top-1): ${hidden.join(", ") || "none"}. `
       + `Without any published ImageNet top-1: ${data.skipped.join(", ")}.`;
   }
-  root.replaceChildren(el("h2", {}, "Comparing complexity"),
-    el("p", { class: "muted" }, `After ${data.reference}. Every model of cnnlab's zoo with a published ImageNet top-1; `
-      + "operations and parameters counted by cnnlab's profiler at the model's native input size."),
+  root.append(el("h2", {}, "Comparing complexity"), reference,
     el("div", { class: "row" },
       toggle("unit", [["macs", "MACs"], ["flops", "FLOPs = 2 x MACs"]], (v) => { state.unit = v; redraw(); }),
       toggle("source", [["torchvision", "torchvision accuracy"], ["paper", "paper accuracy"]], (v) => { state.source = v; redraw(); })),
     holder, missing,
     el("h2", {}, "The lecture's tables, beside cnnlab's numbers"),
     el("p", { class: "muted" }, "What `cnnlab tables` prints: each published row, cnnlab's row, the difference and a verdict; the notes say why a number differs."),
-    ...tables.map(tableView));
-  redraw();
+    tablesBox);
+  const failed = (box) => () => box.replaceChildren(el("p", { class: "muted" }, "Not available: see the message above."));
+  ctx.api.get("/api/complexity/chart").then((answer) => {
+    data = answer;
+    state.sources = answer.sources;
+    reference.textContent = `After ${answer.reference}. Every model of cnnlab's zoo with a published ImageNet top-1; `
+      + "operations and parameters counted by cnnlab's profiler at the model's native input size.";
+    redraw();
+  }, failed(holder));
+  ctx.api.get("/api/complexity/tables").then((tables) => tablesBox.replaceChildren(...tables.map(tableView)),
+    failed(tablesBox));
 }
