@@ -156,7 +156,8 @@ def test_every_page_loads_under_the_content_security_policy(browser, live_url):
         for name in pages:
             strict.goto(f"{live_url}/#/{name}")
             strict.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]")
-            assert strict.inner_text("#page").strip()  # the page put something on screen
+            # the page put something on screen (a page may fill in after mount resolves)
+            strict.wait_for_function("document.getElementById('page').innerText.trim() !== ''")
         strict.goto(f"{live_url}/#/no-such-page")
         strict.wait_for_selector("#error-banner:not([hidden])")
         assert 'no page "no-such-page"' in strict.inner_text("#error-text")

@@ -74,7 +74,7 @@ def test_a_slow_request_does_not_stall_the_others(live_url, monkeypatch):
     real = kernels._apply
 
     def slow_apply(*args):
-        time.sleep(3)
+        time.sleep(6)
         return real(*args)
 
     monkeypatch.setattr(kernels, "_apply", slow_apply)
@@ -82,10 +82,7 @@ def test_a_slow_request_does_not_stall_the_others(live_url, monkeypatch):
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(httpx.post, f"{live_url}/api/kernels/apply", json=body, timeout=60)
         time.sleep(0.3)
-        start = time.perf_counter()
         quick = httpx.get(f"{live_url}/api/kernels", timeout=60)
-        quick_s = time.perf_counter() - start
         assert quick.status_code == 200
         assert not slow.done()  # the slow one was still running when the quick one came back
         assert slow.result().status_code == 200
-    assert quick_s < 2.5
