@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from cnnlab.studio.api import kernels
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.server import STATIC
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_index_is_the_shell_with_a_strict_content_policy(client):
@@ -86,3 +91,15 @@ def test_a_slow_request_does_not_stall_the_others(live_url, monkeypatch):
         assert quick.status_code == 200
         assert not slow.done()  # the slow one was still running when the quick one came back
         assert slow.result().status_code == 200
+
+
+def test_every_static_file_ships_in_the_wheel():
+    # setuptools copies only files matching [tool.setuptools.package-data]; a front-end file
+    # outside those patterns would work from a checkout and be missing after `pip install`.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["cnnlab.studio"]
+    package = STATIC.parent
+    shipped = {Path(p) for pattern in patterns
+               for p in glob.glob(str(package / pattern), recursive=True)}
+    present = {p for p in STATIC.rglob("*") if p.is_file()}
+    assert present and present <= shipped, sorted(map(str, present - shipped))
