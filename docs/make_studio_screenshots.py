@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
 from cnnlab.fileio import atomic_path
@@ -49,7 +50,7 @@ def shoot(out: Path, chromium: str = "/usr/bin/chromium") -> list[str]:
                                        timeout=READY_TIMEOUT_MS)
                 _pose(page, name)
                 image = page.screenshot(full_page=True)
-            except Exception as err:  # report every page, then fail once
+            except PlaywrightError as err:  # report every page, then fail once
                 failed.append(f"{name}: {str(err).splitlines()[0]}")
                 continue
             with atomic_path(out / f"{name}.png") as tmp:

@@ -26,8 +26,8 @@ FUZZ = settings(max_examples=80, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12),
+    st.none() | st.booleans() | st.integers(-10**6, 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6),
                                                                       children, max_size=4),
     max_leaves=12)
@@ -119,5 +119,31 @@ def test_every_api_route_never_answers_500(fuzz_client):
         answer = fuzz_client.request(method, _fill(path, params), content=content,
                                      headers=headers, params=query)
         _check(answer)
+
+    run()
+
+
+def _encoded(format: str) -> bytes:
+    image = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("format", ["PNG", "JPEG"])
+def test_damaged_uploads_never_answer_500(fuzz_client, format):
+    original = _encoded(format)
+
+    @FUZZ
+    @given(cut=st.integers(0, len(original)),
+           flips=st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)),
+                          max_size=8))
+    def run(cut, flips):
+        data = bytearray(original)
+        for position, value in flips:
+            data[position] = value
+        answer = fuzz_client.post("/api/photos", content=bytes(data[:cut]))
+        _check(answer)
+        assert answer.status_code in (201, 400, 413, 415)
 
     run()
