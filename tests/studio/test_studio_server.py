@@ -10,10 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from cnnlab.studio.api import kernels
 from cnnlab.studio.config import StudioConfig
-from cnnlab.studio.server import STATIC
+from cnnlab.studio.server import STATIC, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,3 +104,17 @@ def test_every_static_file_ships_in_the_wheel():
                for p in glob.glob(str(package / pattern), recursive=True)}
     present = {p for p in STATIC.rglob("*") if p.is_file()}
     assert present and present <= shipped, sorted(map(str, present - shipped))
+
+
+def test_a_bug_answers_json_without_its_traceback(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(kernels, "_apply", broken)
+    with TestClient(create_app(), base_url="http://127.0.0.1",
+                    raise_server_exceptions=False) as quiet:
+        answer = quiet.post("/api/kernels/apply", json={"photo": "sample:cat",
+                                                        "kernel": "sharpen"})
+    assert answer.status_code == 500
+    assert answer.json()["error"].startswith("internal error (RuntimeError)")
+    assert "secret" not in answer.text and "Traceback" not in answer.text
