@@ -24,51 +24,52 @@ function ticks(low, high, count = 6) {
   return Array.from({ length: Math.floor((high - first) / step) + 1 }, (_, i) => first + i * step);
 }
 
-function drawChart(data, state, tooltip) {
-  const shown = data.points.filter((p) => p.accuracy[state.source]);
+// Scales from data to SVG coordinates for the points shown.
+function scales(shown, state) {
   const ops = (p) => (state.unit === "flops" ? p.flops : p.macs) / 1e9;
   const xMax = Math.max(...shown.map(ops)) * 1.08;
   const ys = shown.map((p) => p.accuracy[state.source].top1);
   const [yLow, yHigh] = [Math.floor(Math.min(...ys) - 2), Math.ceil(Math.max(...ys) + 2)];
   const { width, height, left, right, top, bottom } = SIZE;
-  const x = (v) => left + (v / xMax) * (width - left - right);
-  const y = (v) => top + (1 - (v - yLow) / (yHigh - yLow)) * (height - top - bottom);
+  return {
+    ops, xMax, yLow, yHigh,
+    x: (v) => left + (v / xMax) * (width - left - right),
+    y: (v) => top + (1 - (v - yLow) / (yHigh - yLow)) * (height - top - bottom),
+  };
+}
+
+function frame(s, state) {
+  const { width, height, left, right, top, bottom } = SIZE;
   const unit = state.unit === "flops" ? "GFLOPs (2 x MACs)" : "GMACs (multiply-accumulates)";
   const grid = [
-    ...ticks(0, xMax).map((t) => [svg("line", { class: "grid", x1: x(t), x2: x(t), y1: top, y2: height - bottom }),
-      svg("text", { x: x(t), y: height - bottom + 16, "text-anchor": "middle" }, String(t))]),
-    ...ticks(yLow, yHigh).map((t) => [svg("line", { class: "grid", x1: left, x2: width - right, y1: y(t), y2: y(t) }),
-      svg("text", { x: left - 8, y: y(t) + 4, "text-anchor": "end" }, String(t))]),
+    ...ticks(0, s.xMax).map((t) => [svg("line", { class: "grid", x1: s.x(t), x2: s.x(t), y1: top, y2: height - bottom }),
+      svg("text", { x: s.x(t), y: height - bottom + 16, "text-anchor": "middle" }, String(t))]),
+    ...ticks(s.yLow, s.yHigh).map((t) => [svg("line", { class: "grid", x1: left, x2: width - right, y1: s.y(t), y2: s.y(t) }),
+      svg("text", { x: left - 8, y: s.y(t) + 4, "text-anchor": "end" }, String(t))]),
   ].flat();
-  const axes = [
+  const middle = (top + height - bottom) / 2;
+  return [...grid,
     svg("line", { class: "axis", x1: left, x2: width - right, y1: height - bottom, y2: height - bottom }),
     svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: height - bottom }),
     svg("text", { x: (left + width - right) / 2, y: height - 12, "text-anchor": "middle", "data-testid": "x-label" },
       `operations per image at the native input size, ${unit}`),
-    svg("text", { x: 16, y: (top + height - bottom) / 2, "text-anchor": "middle",
-                  transform: `rotate(-90 16 ${(top + height - bottom) / 2})` },
-      `ImageNet top-1 accuracy (%), ${state.source}`),
-  ];
-  // Largest bubbles first, so small ones stay on top and can be hovered.
-  const ordered = [...shown].sort((a, b) => b.params - a.params);
-  const bubbles = ordered.map((p, i) => svg("circle", {
-    cx: x(ops(p)), cy: y(p.accuracy[state.source].top1), r: radius(p.params),
-    fill: `hsl(${(i * 47) % 360} 65% 55%)`, "data-model": p.model, "data-testid": `bubble-${p.model}`,
-  }));
-  const labels = ordered.map((p) => svg("text", { x: x(ops(p)), y: y(p.accuracy[state.source].top1) - radius(p.params) - 3,
-                                                  "text-anchor": "middle" }, p.model));
-  const legend = LEGEND_MILLIONS.map((m, i) => {
-    const cx = width - right - 150 + i * 48;
-    const cy = height - bottom - 40;
-    return [svg("circle", { cx, cy, r: radius(m * 1e6), fill: "#999" }),
-      svg("text", { x: cx, y: cy + radius(m * 1e6) + 12, "text-anchor": "middle" }, `${m}M`)];
-  }).flat();
-  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
-                             role: "img", "aria-label": "accuracy against operations" },
-    ...grid, ...axes, ...legend, ...bubbles, ...labels,
-    svg("text", { x: width - right - 150, y: height - bottom - 72 }, "bubble area = parameters"));
-  // Bubbles overlap: the one whose centre is nearest the pointer (within its radius, or a few
-  // pixels for small ones) is the one hovered, so a covered bubble can still be read.
+    svg("text", { x: 16, y: middle, "text-anchor": "middle", transform: `rotate(-90 16 ${middle})` },
+      `ImageNet top-1 accuracy (%), ${state.source}`)];
+}
+
+function legend() {
+  const { width, height, right, bottom } = SIZE;
+  return [svg("text", { x: width - right - 150, y: height - bottom - 72 }, "bubble area = parameters"),
+    ...LEGEND_MILLIONS.map((m, i) => {
+      const [cx, cy] = [width - right - 150 + i * 48, height - bottom - 40];
+      return [svg("circle", { cx, cy, r: radius(m * 1e6), fill: "#999" }),
+        svg("text", { x: cx, y: cy + radius(m * 1e6) + 12, "text-anchor": "middle" }, `${m}M`)];
+    }).flat()];
+}
+
+// Bubbles overlap: the one whose centre is nearest the pointer (within its radius, or a few
+// pixels for small ones) is the one hovered, so a covered bubble can still be read.
+function hover(chart, bubbles, shown, state, tooltip) {
   let current = null;
   chart.addEventListener("mousemove", (event) => {
     const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(chart.getScreenCTM().inverse());
@@ -85,6 +86,25 @@ function drawChart(data, state, tooltip) {
     showTip(tooltip, shown.find((p) => p.model === best.dataset.model), state, event);
   });
   chart.addEventListener("mouseleave", () => { current?.classList.remove("hover"); current = null; tooltip.hidden = true; });
+}
+
+function drawChart(data, state, tooltip) {
+  const shown = data.points.filter((p) => p.accuracy[state.source]);
+  const s = scales(shown, state);
+  // Largest bubbles first, so small ones are drawn on top.
+  const ordered = [...shown].sort((a, b) => b.params - a.params);
+  const at = (p) => [s.x(s.ops(p)), s.y(p.accuracy[state.source].top1)];
+  const bubbles = ordered.map((p, i) => svg("circle", {
+    cx: at(p)[0], cy: at(p)[1], r: radius(p.params), fill: `hsl(${(i * 47) % 360} 65% 55%)`,
+    "data-model": p.model, "data-testid": `bubble-${p.model}`,
+  }));
+  const labels = ordered.map((p) => svg("text", { x: at(p)[0], y: at(p)[1] - radius(p.params) - 3,
+                                                  "text-anchor": "middle" }, p.model));
+  const { width, height } = SIZE;
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, "data-testid": "chart",
+                             role: "img", "aria-label": "accuracy against operations" },
+    ...frame(s, state), ...legend(), ...bubbles, ...labels);
+  hover(chart, bubbles, shown, state, tooltip);
   return chart;
 }
 

@@ -90,6 +90,23 @@ function resultTable(answer) {
     el("tr", {}, heads.map((head) => el("th", { class: "text" }, head))), rows);
 }
 
+const INTRO = "Each layer's output size is (W - F + 2P)/S + 1; a conv has F x F x C_in x K weights and K "
+  + "biases; fc flattens its input. The receptive field is how many input pixels one output unit sees "
+  + "(per axis), the jump how far apart neighbouring units' centres are.";
+
+function totalsText(answer) {
+  const last = answer.layers[answer.layers.length - 1];
+  return `total parameters ${thousands(answer.total_params)}; output ${last.output.join("x")}; `
+    + `activations per image ${thousands(answer.total_activations)} values `
+    + `(${(4 * answer.total_activations / 1e6).toFixed(1)} MB in float32)`;
+}
+
+function slideNotes(slide) {
+  if (!slide) return [];
+  return [el("p", { class: "muted" }, `Slide: ${slide.source}. Its totals: ${slide.total_memory}; ${slide.total_params}.`),
+    el("ol", { class: "notes", "data-testid": "shape-notes" }, slide.notes.map((n) => el("li", {}, n)))];
+}
+
 export async function mount(root, ctx) {
   useStyle("/static/pages/parts/pages.css");
   const presets = await ctx.api.get("/api/shapes/presets");
@@ -136,13 +153,8 @@ export async function mount(root, ctx) {
     if (mine !== ticket) return;
     ctx.clearError();
     table.replaceChildren(resultTable(answer));
-    const last = answer.layers[answer.layers.length - 1];
-    totals.textContent = `total parameters ${thousands(answer.total_params)}; output ${last.output.join("x")}; `
-      + `activations per image ${thousands(answer.total_activations)} values `
-      + `(${(4 * answer.total_activations / 1e6).toFixed(1)} MB in float32)`;
-    notes.replaceChildren(...(answer.slide ? [el("p", { class: "muted" }, `Slide: ${answer.slide.source}. `
-      + `Its totals: ${answer.slide.total_memory}; ${answer.slide.total_params}.`),
-    el("ol", { class: "notes", "data-testid": "shape-notes" }, answer.slide.notes.map((n) => el("li", {}, n)))] : []));
+    totals.textContent = totalsText(answer);
+    notes.replaceChildren(...slideNotes(answer.slide));
   }
 
   function load(name) {
@@ -161,10 +173,7 @@ export async function mount(root, ctx) {
   add.addEventListener("click", () => { layers.push({ kind: "conv", numbers: [...FRESH.conv] }); drawList(); run(); });
 
   root.append(el("h2", {}, "Shapes, layer by layer"),
-    el("section", { class: "panel" },
-      el("p", { class: "muted" }, "Each layer's output size is (W - F + 2P)/S + 1; a conv has F x F x C_in x K weights and K biases; ",
-        "fc flattens its input. The receptive field is how many input pixels one output unit sees (per axis), ",
-        "the jump how far apart neighbouring units' centres are."),
+    el("section", { class: "panel" }, el("p", { class: "muted" }, INTRO),
       el("div", { class: "row" }, el("label", {}, "preset ", choose), el("label", {}, "input H x W x C ", input),
         el("label", {}, "rounding ", rounding)),
       list, add, el("p", { class: "muted" }, "The same in a terminal:"), command),

@@ -31,49 +31,76 @@ function latest(fetcher, apply) {
   };
 }
 
+function convFields() {
+  return {
+    choose: select(EXAMPLES, { "data-testid": "conv-example" }),
+    rows: numberField("rows", 5, { min: 1, max: 32, "data-testid": "conv-rows" }),
+    cols: numberField("cols", 5, { min: 1, max: 32, "data-testid": "conv-cols" }),
+    ksize: numberField("kernel size", 3, { min: 1, max: 15, "data-testid": "conv-ksize" }),
+    stride: numberField("stride", 1, { min: 1, max: 8, "data-testid": "conv-stride" }),
+    padding: numberField("zero padding", 0, { min: 0, max: 8, "data-testid": "conv-padding" }),
+    bias: numberField("bias", 0, { "data-testid": "conv-bias", step: "any" }),
+    nonzero: el("input", { type: "checkbox", "data-testid": "conv-nonzero" }),
+    same: el("button", { type: "button", "data-testid": "conv-same" }, "pad (F-1)/2"),
+    formula: el("p", { class: "formula", "data-testid": "conv-formula" }),
+    shape: el("p", { class: "muted", "data-testid": "conv-shape" }),
+    relu: el("div", { class: "row", "data-testid": "conv-relu" }),
+  };
+}
+
+// The output size, the (F-1)/2 button and the ReLU maps of one /api/steps/conv answer.
+function showConv(f, answer, [ih, iw]) {
+  if (!answer) {
+    f.formula.textContent = "no output: see the message above";
+    f.shape.textContent = "";
+    return;
+  }
+  f.formula.textContent = `output size: ${answer.formula}`;
+  const [oh, ow] = answer.output_shape;
+  f.shape.textContent = `input ${ih}x${iw} → output ${oh}x${ow}` + (oh === ih && ow === iw
+    ? " (size preserved)" : "");
+  f.same.disabled = answer.same_padding === null;
+  f.same.title = answer.same_padding === null ? "an even kernel has no (F-1)/2 padding"
+    : `stride 1, pad ${answer.same_padding} keeps the size`;
+  f.relu.replaceChildren(
+    el("figure", {}, matrixView(answer.output, { testid: "conv-before-relu" }), el("figcaption", {}, "feature map")),
+    el("figure", {}, matrixView(answer.relu, { testid: "conv-after-relu" }), el("figcaption", {}, "ReLU: max(0, x)")));
+}
+
+function convLayout(f, image, kernel, stepper) {
+  return el("section", { class: "panel", "data-testid": "conv-section" },
+    el("h3", {}, "Convolution, window by window"),
+    el("p", { class: "muted" }, "Each output value is the sum of the window's values times the kernel's. ",
+      "Edit any cell; stride and zero padding change the output size by (W - F + 2P)/S + 1. ",
+      "With stride 1, zero padding (F-1)/2 preserves the size: F = 3 → pad 1, F = 5 → pad 2, F = 7 → pad 3."),
+    el("div", { class: "row" }, el("label", {}, "example ", f.choose), f.stride.label, f.padding.label,
+      f.bias.label, f.same, el("label", {}, f.nonzero, " only non-zero products")),
+    el("div", { class: "row" },
+      el("figure", {}, image.element, el("figcaption", {}, "input (editable) ", f.rows.label, f.cols.label)),
+      el("figure", {}, kernel.element, el("figcaption", {}, "kernel (editable) ", f.ksize.label))),
+    f.formula, f.shape, stepper.element,
+    el("h3", {}, "ReLU"), f.relu);
+}
+
 function convSection(ctx, examples, onOutput) {
+  const f = convFields();
   const stepper = createStepper({ testid: "conv" });
-  const choose = select(EXAMPLES, { "data-testid": "conv-example" });
-  const rows = numberField("rows", 5, { min: 1, max: 32, "data-testid": "conv-rows" });
-  const cols = numberField("cols", 5, { min: 1, max: 32, "data-testid": "conv-cols" });
-  const ksize = numberField("kernel size", 3, { min: 1, max: 15, "data-testid": "conv-ksize" });
-  const stride = numberField("stride", 1, { min: 1, max: 8, "data-testid": "conv-stride" });
-  const padding = numberField("zero padding", 0, { min: 0, max: 8, "data-testid": "conv-padding" });
-  const bias = numberField("bias", 0, { "data-testid": "conv-bias", step: "any" });
-  const nonzero = el("input", { type: "checkbox", "data-testid": "conv-nonzero" });
-  const same = el("button", { type: "button", "data-testid": "conv-same" }, "pad (F-1)/2");
-  const formula = el("p", { class: "formula", "data-testid": "conv-formula" });
-  const shape = el("p", { class: "muted", "data-testid": "conv-shape" });
-  const relu = el("div", { class: "row", "data-testid": "conv-relu" });
   const refresh = debounce(() => run(), 250);
   const image = matrixEditor(examples.conv.lecture.image, { onChange: refresh, testid: "conv-image" });
   const kernel = matrixEditor(examples.conv.lecture.kernel, { onChange: refresh, testid: "conv-kernel", max: 15 });
   let samePadding = null;
 
   const run = latest(() => ctx.api.post("/api/steps/conv", {
-    image: image.get(), kernel: kernel.get(), stride: Number(stride.input.value),
-    padding: Number(padding.input.value), bias: Number(bias.input.value) || 0,
-    nonzero: nonzero.checked,
+    image: image.get(), kernel: kernel.get(), stride: Number(f.stride.input.value),
+    padding: Number(f.padding.input.value), bias: Number(f.bias.input.value) || 0,
+    nonzero: f.nonzero.checked,
   }), (answer) => {
-    if (!answer) {
-      formula.textContent = "no output: see the message above";
-      shape.textContent = "";
-      return;
-    }
+    const grid = image.get();
+    showConv(f, answer, [grid.length, grid[0].length]);
+    if (!answer) return;
     ctx.clearError();
     stepper.update(answer);
-    formula.textContent = `output size: ${answer.formula}`;
-    const [oh, ow] = answer.output_shape;
-    const [ih, iw] = [image.get().length, image.get()[0].length];
-    shape.textContent = `input ${ih}x${iw} → output ${oh}x${ow}` + (oh === ih && ow === iw
-      ? " (size preserved)" : "");
     samePadding = answer.same_padding;
-    same.disabled = samePadding === null;
-    same.title = samePadding === null ? "an even kernel has no (F-1)/2 padding"
-      : `stride 1, pad ${samePadding} keeps the size`;
-    relu.replaceChildren(
-      el("figure", {}, matrixView(answer.output, { testid: "conv-before-relu" }), el("figcaption", {}, "feature map")),
-      el("figure", {}, matrixView(answer.relu, { testid: "conv-after-relu" }), el("figcaption", {}, "ReLU: max(0, x)")));
     onOutput(answer.relu);
   });
 
@@ -81,47 +108,32 @@ function convSection(ctx, examples, onOutput) {
     const e = examples.conv[name];
     image.set(e.image);
     kernel.set(e.kernel);
-    rows.input.value = e.image.length;
-    cols.input.value = e.image[0].length;
-    ksize.input.value = e.kernel.length;
-    stride.input.value = e.stride;
-    padding.input.value = e.padding;
-    nonzero.checked = name.startsWith("curve");
+    [f.rows.input.value, f.cols.input.value] = [e.image.length, e.image[0].length];
+    f.ksize.input.value = e.kernel.length;
+    [f.stride.input.value, f.padding.input.value] = [e.stride, e.padding];
+    f.nonzero.checked = name.startsWith("curve");
     run();
   }
 
-  choose.addEventListener("change", () => load(choose.value));
-  for (const field of [stride, padding, bias]) field.input.addEventListener("input", refresh);
-  nonzero.addEventListener("change", () => run());
   const resizeImage = () => {
-    [rows.input.value, cols.input.value] = image.resize(Number(rows.input.value), Number(cols.input.value));
+    [f.rows.input.value, f.cols.input.value] = image.resize(Number(f.rows.input.value), Number(f.cols.input.value));
     run();
   };
-  rows.input.addEventListener("change", resizeImage);
-  cols.input.addEventListener("change", resizeImage);
-  ksize.input.addEventListener("change", () => {
-    [ksize.input.value] = kernel.resize(Number(ksize.input.value), Number(ksize.input.value));
+  f.choose.addEventListener("change", () => load(f.choose.value));
+  for (const field of [f.stride, f.padding, f.bias]) field.input.addEventListener("input", refresh);
+  f.nonzero.addEventListener("change", () => run());
+  f.rows.input.addEventListener("change", resizeImage);
+  f.cols.input.addEventListener("change", resizeImage);
+  f.ksize.input.addEventListener("change", () => {
+    [f.ksize.input.value] = kernel.resize(Number(f.ksize.input.value), Number(f.ksize.input.value));
     run();
   });
-  same.addEventListener("click", () => {
+  f.same.addEventListener("click", () => {
     if (samePadding === null) return;
-    stride.input.value = 1;
-    padding.input.value = samePadding;
+    [f.stride.input.value, f.padding.input.value] = [1, samePadding];
     run();
   });
-
-  const section = el("section", { class: "panel", "data-testid": "conv-section" },
-    el("h3", {}, "Convolution, window by window"),
-    el("p", { class: "muted" }, "Each output value is the sum of the window's values times the kernel's. ",
-      "Edit any cell; stride and zero padding change the output size by (W - F + 2P)/S + 1. ",
-      "With stride 1, zero padding (F-1)/2 preserves the size: F = 3 → pad 1, F = 5 → pad 2, F = 7 → pad 3."),
-    el("div", { class: "row" }, el("label", {}, "example ", choose), stride.label, padding.label, bias.label,
-      same, el("label", {}, nonzero, " only non-zero products")),
-    el("div", { class: "row" },
-      el("figure", {}, image.element, el("figcaption", {}, "input (editable) ", rows.label, cols.label)),
-      el("figure", {}, kernel.element, el("figcaption", {}, "kernel (editable) ", ksize.label))),
-    formula, shape, stepper.element,
-    el("h3", {}, "ReLU"), relu);
+  const section = convLayout(f, image, kernel, stepper);
   return { section, run, stop: () => { stepper.stop(); refresh.cancel(); } };
 }
 
