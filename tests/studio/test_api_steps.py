@@ -162,3 +162,11 @@ def test_a_form_post_is_refused(client):
     answer = client.post("/api/steps/conv", content=b"image=1", headers={
         "Content-Type": "application/x-www-form-urlencoded"})
     assert answer.status_code == 415
+
+
+def test_activation_maps_of_a_sample_photo_and_an_unknown_one(client):
+    answer = client.get("/api/steps/maps?photo=camera").json()
+    assert np.asarray(answer["input"]).shape == (32, 32, 3)
+    assert np.asarray(answer["maps"]).shape == (6, 28, 28) and answer["output_hwc"] == [28, 28, 6]
+    bad = client.get("/api/steps/maps?photo=..%2Fserver.py")
+    assert bad.status_code == 400 and "unknown photo" in bad.json()["error"]

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import expect
 
-from cnnlab.convolution.examples import FILTERS_EXAMPLE, conv_example
+from cnnlab.convolution.examples import FILTERS_EXAMPLE, SIX_FILTERS, conv_example
 from cnnlab.convolution.steps import trace_conv
 from cnnlab.convolution.steps_text import sum_text
 
@@ -143,3 +143,29 @@ def test_curve_detector_and_many_filters(page, live_url):
     page.get_by_test_id("layer-filters").fill("2")
     page.get_by_test_id("layer-filters").dispatch_event("change")
     expect(page.get_by_test_id("layer-output")).to_have_text("28x28x2")
+
+
+def _pixel(page, testid: str, row: int, col: int) -> list[int]:
+    return page.evaluate("""([testid, row, col]) => {
+        const canvas = document.querySelector(`[data-testid=${testid}]`);
+        const zoom = Number(canvas.dataset.zoom);
+        const at = (v) => v * zoom + Math.floor(zoom / 2);
+        return Array.from(canvas.getContext("2d").getImageData(at(col), at(row), 1, 1).data);
+    }""", [testid, row, col])
+
+
+def test_six_activation_maps_are_drawn_from_the_library(page, live_url, client):
+    _open(page, live_url)
+    page.wait_for_selector("[data-testid=maps][data-photo=cat] [data-testid=map-5]")
+    answer = client.get("/api/steps/maps?photo=cat").json()
+    image = torch.tensor(answer["input"], dtype=torch.float64).permute(2, 0, 1)[None]
+    maps = F.conv2d(image, torch.tensor(SIX_FILTERS))[0].numpy()
+    assert maps.shape == (6, 28, 28)
+    np.testing.assert_allclose(answer["maps"], maps, atol=1e-9)
+    assert _pixel(page, "maps-input", 7, 9)[:3] == answer["input"][7][9]
+    for k, (row, col) in ((0, (3, 4)), (3, (14, 20)), (5, (27, 0))):
+        low, high = maps[k].min(), maps[k].max()
+        level = round((maps[k, row, col] - low) * 255 / (high - low))
+        assert _pixel(page, f"map-{k}", row, col)[:3] == [level] * 3
+    page.get_by_test_id("maps-photo").select_option("astronaut")
+    page.wait_for_selector("[data-testid=maps][data-photo=astronaut]")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
 
 _BINARY_IMAGE = [[1, 1, 1, 0, 0],
@@ -104,6 +105,30 @@ FILTERS_EXAMPLE = FiltersExample(
     "(the slide prints no numbers; small seeded integers)",
     _small_integers((3, 5, 5), 0, 2, seed=3), _small_integers((2, 3, 3, 3), -1, 1, seed=4),
     np.array([1.0, 0.0]), stride=2, padding=1)
+
+
+
+def _six_filters() -> tuple[list[str], np.ndarray]:
+    # Three colour-selective 5x5 Gaussian blurs, then Sobel x, Sobel y and the Laplacian on
+    # ITU-R 601 luma (each 3x3 kernel centred in 5x5): filters a learner can read in the maps.
+    luma = np.array([0.299, 0.587, 0.114])
+    names, filters = [], []
+    blur = get_kernel("gaussian-blur-5x5").matrix
+    for channel, colour in enumerate(("red", "green", "blue")):
+        f = np.zeros((3, 5, 5))
+        f[channel] = blur
+        names.append(f"{colour} blur (5x5 Gaussian on the {colour} channel)")
+        filters.append(f)
+    for name in ("sobel-x", "sobel-y", "laplacian"):
+        kernel = np.pad(get_kernel(name).matrix, 1)
+        names.append(f"{name} on luma (3x3 centred in 5x5)")
+        filters.append(luma[:, None, None] * kernel[None])
+    return names, np.stack(filters)
+
+
+# "if we had 6 5x5 filters, we'll get 6 separate activation maps ... 28x28x6" (the slide draws
+# the maps without saying what the filters are): six readable filters of 5x5x3, (6, 3, 5, 5).
+SIX_FILTER_NAMES, SIX_FILTERS = _six_filters()
 
 # The slide "2x2 Max Pooling with Stride=1" prints no numbers: we pool the lecture's own
 # 3x3 feature map from the conv example.

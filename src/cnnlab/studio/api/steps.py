@@ -11,14 +11,22 @@ import math
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cnnlab.convolution.examples import CONV_EXAMPLES, FILTERS_EXAMPLE, POOL_EXAMPLE
-from cnnlab.convolution.reference import relu
+from cnnlab.convolution.examples import (
+    CONV_EXAMPLES,
+    FILTERS_EXAMPLE,
+    POOL_EXAMPLE,
+    SIX_FILTER_NAMES,
+    SIX_FILTERS,
+)
+from cnnlab.convolution.reference import conv2d, relu
 from cnnlab.convolution.steps import WindowSteps, trace_conv, trace_filters, trace_layer, trace_pool
 from cnnlab.convolution.steps_text import format_layer, format_steps, result_text
+from cnnlab.imaging import SAMPLE_PHOTOS, load_sample
 from cnnlab.studio.http import ApiError, field, read_json
 from cnnlab.studio.work import run_limited
 
@@ -31,6 +39,7 @@ MAX_VALUE = 1e9  # keeps every product and sum finite
 FILTERS_MAX_SIDE = 16
 FILTERS_MAX_KERNEL = 7
 FILTERS_MAX_CHANNELS = 4
+MAPS_SIDE = 32  # the lecture's 32x32x3 image
 
 
 def json_safe(value: Any) -> Any:
@@ -173,6 +182,31 @@ async def filters(request: Request) -> JSONResponse:
     return JSONResponse(answer)
 
 
+def _maps(photo: str) -> dict[str, Any]:
+    image = load_sample(photo, gray=False)
+    side = min(image.shape[:2])
+    top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+    square = Image.fromarray(image[top:top + side, left:left + side])
+    small = np.asarray(square.resize((MAPS_SIDE, MAPS_SIDE), Image.Resampling.BOX))
+    x = small.transpose(2, 0, 1)[None].astype(np.float64)  # 1 x 3 x 32 x 32
+    maps = conv2d(x, SIX_FILTERS)[0]  # 6 x 28 x 28
+    layer = trace_layer((MAPS_SIDE, MAPS_SIDE, 3), len(SIX_FILTERS), SIX_FILTERS.shape[-1])
+    return {"photo": photo, "input": small.tolist(), "maps": maps.tolist(),
+            "filters": SIX_FILTER_NAMES, "weights": SIX_FILTERS.tolist(),
+            "output_hwc": list(layer.output_hwc), "text": format_layer(layer)}
+
+
+async def maps(request: Request) -> JSONResponse:
+    """GET ?photo=cat -> a 32x32x3 crop of a sample photo, six 5x5x3 filters and their six
+    28x28 activation maps (the reference conv2d, no bias)."""
+    photo = request.query_params.get("photo", "cat")
+    if photo not in SAMPLE_PHOTOS:
+        raise ApiError(400, f"unknown photo {photo[:40]!r}: choose one of "
+                            f"{', '.join(SAMPLE_PHOTOS)}")
+    answer = await run_limited(_maps, photo, timeout_s=request.app.state.config.time_limit_s)
+    return JSONResponse({**answer, "photos": list(SAMPLE_PHOTOS)})
+
+
 async def examples(request: Request) -> JSONResponse:
     """GET -> the lecture's worked examples: conv inputs and kernels, the pooling map and the
     many-channel example."""
@@ -195,4 +229,5 @@ ROUTES = [
     Route("/api/steps/pool", pool, methods=["POST"]),
     Route("/api/steps/layer", layer, methods=["POST"]),
     Route("/api/steps/filters", filters, methods=["POST"]),
+    Route("/api/steps/maps", maps, methods=["GET"]),
 ]

@@ -1,8 +1,41 @@
 // Many channels, many filters: the shapes through one conv layer (`cnnlab trace layer`) and
 // the lecture's 3-channel -> 2-filter example, one output value at a time: a 2D sum per input
 // channel, plus the filter's bias. Numbers from /api/steps/layer and /api/steps/filters.
+import { drawMatrix } from "../../lib/canvas.js";
 import { el, numberField, select, show } from "./dom.js";
 import { matrixView } from "./matrix.js";
+
+const MAP_ZOOM = 4;  // 28x28 maps drawn at 112x112 canvas pixels
+
+// The lecture's 32x32x3 image and six 5x5x3 filters as pictures: a small crop of a sample
+// photo and the six 28x28 activation maps (each drawn from its own minimum to maximum).
+function mapsView(ctx) {
+  const photo = select([["cat", "cat"], ["astronaut", "astronaut"], ["coffee", "coffee"], ["camera", "camera"]],
+    { "data-testid": "maps-photo" });
+  const input = el("canvas", { class: "pixels", "data-testid": "maps-input" });
+  const maps = el("div", { class: "row", "data-testid": "maps" });
+  async function run() {
+    let answer;
+    try {
+      answer = await ctx.api.get(`/api/steps/maps?photo=${encodeURIComponent(photo.value)}`);
+    } catch {
+      return;
+    }
+    drawMatrix(input, answer.input, { zoom: MAP_ZOOM, min: 0, max: 255 });
+    maps.replaceChildren(...answer.maps.map((map, k) => {
+      const canvas = el("canvas", { class: "pixels", "data-testid": `map-${k}` });
+      drawMatrix(canvas, map, { zoom: MAP_ZOOM });
+      return el("figure", {}, canvas, el("figcaption", {}, answer.filters[k]));
+    }));
+    maps.dataset.photo = answer.photo;
+  }
+  photo.addEventListener("change", run);
+  const element = el("div", {},
+    el("h4", {}, "Six activation maps"),
+    el("div", { class: "row" }, el("label", {}, "photo ", photo)),
+    el("div", { class: "row" }, el("figure", {}, input, el("figcaption", {}, "input 32x32x3 (a centre crop)")), maps));
+  return { element, run };
+}
 
 function layerForm(ctx) {
   const fields = {
@@ -95,10 +128,11 @@ function filtersView(ctx, example) {
 export function channelsSection(ctx, example) {
   const layer = layerForm(ctx);
   const filters = filtersView(ctx, example);
+  const maps = mapsView(ctx);
   const section = el("section", { class: "panel", "data-testid": "channels-section" },
     el("h3", {}, "Many channels, many filters"),
     el("p", { class: "muted" }, "A 32x32x3 image and six 5x5x3 filters give six 28x28 activation maps, ",
       "stacked into a 28x28x6 output. Change the layer to see the shapes and costs."),
-    layer.element, filters.element);
-  return { section, run: () => Promise.all([layer.run(), filters.run()]), stop: () => {} };
+    layer.element, maps.element, filters.element);
+  return { section, run: () => Promise.all([layer.run(), maps.run(), filters.run()]), stop: () => {} };
 }
