@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnlab.convolution.examples import FILTERS_EXAMPLE, conv_example
+from cnnlab.convolution.examples import FILTERS_EXAMPLE, SIX_FILTER_NAMES, SIX_FILTERS, conv_example
+from cnnlab.convolution.reference import conv2d
 from cnnlab.convolution.steps import trace_conv, trace_filters
 from cnnlab.convolution.steps_text import sum_text
 from cnnlab.errors import CnnlabError
@@ -36,3 +37,17 @@ def test_sum_text_writes_the_first_lecture_sum_as_the_slide():
     e = conv_example("lecture")
     first = trace_conv(e.image, e.kernel).steps[0]
     assert sum_text(first, e.kernel) == "1×1 + 1×0 + 1×1 + 0×0 + 1×1 + 1×0 + 0×1 + 0×0 + 1×1 = 4"
+
+
+def test_six_filters_blur_keep_a_flat_colour_and_edges_give_zero():
+    # On a flat colour every blur returns its own channel and every edge filter 0.
+    image = np.stack([np.full((9, 9), v) for v in (200.0, 100.0, 50.0)])[None]
+    maps = conv2d(image, SIX_FILTERS)[0]
+    assert maps.shape == (6, 5, 5) and len(SIX_FILTER_NAMES) == 6
+    np.testing.assert_allclose(maps[:3, 2, 2], [200, 100, 50])
+    np.testing.assert_allclose(maps[3:], 0, atol=1e-9)
+    # A vertical step in luma: Sobel x answers, Sobel y does not.
+    step = np.zeros((3, 9, 9))
+    step[:, :, 5:] = 100.0
+    edges = conv2d(step[None], SIX_FILTERS)[0]
+    assert edges[3].max() > 0 and np.allclose(edges[4], 0)
