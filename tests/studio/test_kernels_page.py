@@ -7,6 +7,7 @@ values come from cnnlab.convolution, the code `cnnlab filter` and `cnnlab trace 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from cnnlab.convolution.apply import filter_image
 from cnnlab.convolution.kernels import KERNELS, custom_kernel
 from cnnlab.convolution.pixel_step import step_at
 from cnnlab.imaging import decode_image, load_sample
+from cnnlab.studio.api import kernels as kernels_api
 from cnnlab.studio.server import page_names
 
 POINTS = [(0, 0), (100, 200), (257, 311), (511, 511), (400, 17)]
@@ -164,3 +166,19 @@ def test_every_page_loads_under_the_content_security_policy(browser, live_url):
     finally:
         context.close()
     assert not problems, problems
+
+
+def test_a_slow_answer_shows_that_the_page_is_working(page, live_url, monkeypatch):
+    _open(page, live_url)
+    assert page.is_hidden("#busy")
+    real = kernels_api._apply
+
+    def slow_apply(*args):
+        time.sleep(2)
+        return real(*args)
+
+    monkeypatch.setattr(kernels_api, "_apply", slow_apply)
+    page.fill("#stride", "2")
+    page.wait_for_selector("#busy:not([hidden])")
+    page.wait_for_function("document.getElementById('output-size').textContent === '256 x 256 x 3'")
+    page.wait_for_selector("#busy", state="hidden")

@@ -139,3 +139,13 @@ def test_run_limited_answers_503_when_every_worker_is_busy(monkeypatch):
 
     anyio.run(crowd)
     assert statuses == {"holder": 200, "waiter": 503}
+
+
+def test_an_abandoned_computation_is_still_counted_until_it_ends():
+    async def slow():
+        await work.run_limited(time.sleep, 0.6, timeout_s=0.05)
+
+    with pytest.raises(ApiError):
+        anyio.run(slow)
+    assert work.running() >= 1  # past its limit, still running in its thread
+    assert work.wait_idle(5.0) and work.running() == 0

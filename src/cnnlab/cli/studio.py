@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -13,6 +14,9 @@ import typer
 
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.serve import bind, make_server
+from cnnlab.studio.work import wait_idle
+
+STOP_WAIT_S = 10.0  # after Ctrl-C, how long to let running computations finish
 
 
 def _open_when_ready(server, url: str) -> None:
@@ -48,9 +52,13 @@ def studio_command(
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
-        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on; nothing left to do
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
     finally:
         sock.close()
+    if not wait_idle(STOP_WAIT_S):
+        # A computation is still inside native code; a normal exit could abort under it.
+        print("studio stopped (a computation was still running)", flush=True)
+        os._exit(0)
     print("studio stopped", flush=True)
 
 

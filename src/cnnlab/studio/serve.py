@@ -15,6 +15,9 @@ import uvicorn
 from cnnlab.errors import CnnlabError
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.server import create_app
+from cnnlab.studio.work import wait_idle
+
+STOP_WAIT_S = 120.0  # how long a stopping server waits for computations still running
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -73,3 +76,4 @@ def serve_in_thread(config: StudioConfig, start_timeout_s: float = 20.0) -> Iter
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        wait_idle(STOP_WAIT_S)

@@ -4,6 +4,7 @@ pages of others."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -19,6 +20,38 @@ T = TypeVar("T")
 WORKERS = anyio.CapacityLimiter(4)
 
 
+class _Running:
+    """A thread-safe count of the computations inside worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self, step: int) -> None:
+        with self._lock:
+            self.count += step
+
+
+_RUNNING = _Running()
+
+
+def running() -> int:
+    """How many computations are running in worker threads now (abandoned ones included)."""
+    return _RUNNING.count
+
+
+def wait_idle(timeout_s: float) -> bool:
+    """Wait until no computation is running, at most ``timeout_s`` seconds; True when idle.
+
+    A server that stops should let its workers finish: a process that exits while a thread is
+    inside native code (torch, OpenCV) can abort instead of exiting cleanly.
+    """
+    deadline = time.monotonic() + timeout_s
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not running()
+
+
 async def run_limited(fn: Callable[..., T], *args: object,
                       timeout_s: float = StudioConfig.time_limit_s) -> T:
     """``fn(*args)`` in a worker thread; its result, or an ``ApiError``: 503 when no worker
@@ -32,7 +65,11 @@ async def run_limited(fn: Callable[..., T], *args: object,
 
     def call() -> T:
         started.set()
-        return fn(*args)
+        _RUNNING.add(1)
+        try:
+            return fn(*args)
+        finally:
+            _RUNNING.add(-1)
 
     try:
         with anyio.fail_after(timeout_s):

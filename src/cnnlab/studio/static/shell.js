@@ -27,7 +27,8 @@ window.addEventListener("unhandledrejection", (event) => {
   if (!event.reason?.shown) showError(String(event.reason?.message ?? event.reason));
 });
 
-const api = createApi(showError);
+const busy = document.getElementById("busy");
+const api = createApi(showError, (on) => { busy.hidden = !on; });
 
 function route() {
   const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");

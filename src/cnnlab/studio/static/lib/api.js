@@ -19,8 +19,28 @@ async function parse(response) {
   throw new ApiError(message, response.status);
 }
 
-export function createApi(showError) {
+// onBusy(true) when a request has been waiting for 300 ms, onBusy(false) when none is left,
+// so a slow computation shows that the page is working rather than frozen.
+export function createApi(showError, onBusy = () => {}) {
+  let inFlight = 0;
+  let timer = null;
+  function started() {
+    inFlight += 1;
+    if (!timer) timer = setTimeout(() => onBusy(true), 300);
+  }
+  function finished() {
+    inFlight -= 1;
+    if (inFlight === 0) { clearTimeout(timer); timer = null; onBusy(false); }
+  }
   async function request(path, options = {}) {
+    started();
+    try {
+      return await send(path, options);
+    } finally {
+      finished();
+    }
+  }
+  async function send(path, options) {
     const { quiet = false, ...init } = options;
     let response;
     try {
