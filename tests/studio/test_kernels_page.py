@@ -7,10 +7,12 @@ values come from cnnlab.convolution, the code `cnnlab filter` and `cnnlab trace 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from cnnlab.convolution.apply import filter_image
 from cnnlab.convolution.kernels import KERNELS, custom_kernel
@@ -158,8 +160,9 @@ def test_every_page_loads_under_the_content_security_policy(browser, live_url):
         for name in pages:
             strict.goto(f"{live_url}/#/{name}")
             strict.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]")
-            # the page put something on screen (a page may fill in after mount resolves)
-            strict.wait_for_function("document.getElementById('page').innerText.trim() !== ''")
+            # the page put something on screen (a page may fill in after mount resolves); no
+            # wait_for_function here: its string predicate is an eval, which the policy forbids
+            expect(strict.locator("#page")).to_have_text(re.compile(r"\S"), timeout=30_000)
         strict.goto(f"{live_url}/#/no-such-page")
         strict.wait_for_selector("#error-banner:not([hidden])")
         assert 'no page "no-such-page"' in strict.inner_text("#error-text")
