@@ -48,6 +48,9 @@ def shoot(out: Path, chromium: str = "/usr/bin/chromium") -> list[str]:
                 page.goto(f"{url}/#/{name}")
                 page.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]",
                                        timeout=READY_TIMEOUT_MS)
+                # a page may go on loading after it mounts: wait for its last answer
+                page.wait_for_selector("html[data-requests='0']", state="attached",
+                                       timeout=READY_TIMEOUT_MS)
                 _pose(page, name)
                 image = page.screenshot(full_page=True)
             except PlaywrightError as err:  # report every page, then fail once

@@ -24,12 +24,16 @@ async function parse(response) {
 export function createApi(showError, onBusy = () => {}) {
   let inFlight = 0;
   let timer = null;
+  // <html data-requests="N">: how many requests are out (tests and screenshots wait for 0)
+  function count() { document.documentElement.dataset.requests = String(inFlight); }
   function started() {
     inFlight += 1;
+    count();
     if (!timer) timer = setTimeout(() => onBusy(true), 300);
   }
   function finished() {
     inFlight -= 1;
+    count();
     if (inFlight === 0) { clearTimeout(timer); timer = null; onBusy(false); }
   }
   async function request(path, options = {}) {
