@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv data netns-tools bench clean
+.PHONY: demo test lint venv data netns-tools browser bench clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,16 @@ netns-tools:
 	  || echo "note: apt-get could not install iproute2; the two-node test will fail saying so"; \
 	fi
 
+# The studio's browser tests drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+	  || echo "note: apt-get could not install chromium; the studio's browser tests will fail"; \
+	elif [ ! -x /usr/bin/chromium ]; then \
+	  echo "note: install Chromium (apt-get install chromium) for the studio's browser tests"; \
+	fi
+
 demo: venv data
 	$(VENV)/bin/cnnlab train --out runs/demo
 	$(VENV)/bin/cnnlab evaluate runs/demo
@@ -38,7 +48,7 @@ demo: venv data
 	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png
 	@echo "Run folder: $(CURDIR)/runs/demo"
 
-test: venv data netns-tools
+test: venv data netns-tools browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: venv

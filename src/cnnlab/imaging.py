@@ -9,6 +9,7 @@ Conventions, documented in docs/images.md:
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -66,19 +67,46 @@ def load_image(
     Raises:
         CnnlabError: missing file, not an image, truncated data, or too many pixels.
     """
-    if mode not in ("RGB", "L"):
-        raise CnnlabError(f"unknown image mode {mode!r}: use 'RGB' or 'L'")
+    _check_mode(mode)
     path = Path(path)
     if not path.exists():
         raise CnnlabError(f"{path}: no such file")
     if path.is_dir():
         raise CnnlabError(f"{path}: is a directory, not an image")
+    return _decode(path, str(path), mode, max_pixels, None)
+
+
+def decode_image(data: bytes, name: str = "upload", mode: str = "RGB",
+                 max_pixels: int = DEFAULT_MAX_PIXELS,
+                 formats: tuple[str, ...] = ("PNG", "JPEG")) -> np.ndarray:
+    """Decode image bytes (an upload) as ``load_image`` decodes a file, accepting only
+    ``formats`` (Pillow's names). ``name`` starts every error message.
+
+    Returns:
+        uint8 (H, W, 3) for "RGB", (H, W) for "L".
+
+    Raises:
+        CnnlabError: empty data, another format, truncated data, or too many pixels.
+    """
+    _check_mode(mode)
+    if not data:
+        raise CnnlabError(f"{name}: the file is empty")
+    return _decode(io.BytesIO(data), name, mode, max_pixels, formats)
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("RGB", "L"):
+        raise CnnlabError(f"unknown image mode {mode!r}: use 'RGB' or 'L'")
+
+
+def _decode(source: Path | io.BytesIO, name: str, mode: str, max_pixels: int,
+            formats: tuple[str, ...] | None) -> np.ndarray:
     try:
-        with Image.open(path) as img:
+        with Image.open(source, formats=formats) as img:
             width, height = img.size
             if width * height > max_pixels:
                 raise CnnlabError(
-                    f"{path}: {width}x{height} = {width * height:,} pixels exceeds the limit of "
+                    f"{name}: {width}x{height} = {width * height:,} pixels exceeds the limit of "
                     f"{max_pixels:,} (raise it with max_pixels)"
                 )
             with warnings.catch_warnings():
@@ -91,13 +119,37 @@ def load_image(
     except CnnlabError:
         raise
     except UnidentifiedImageError:
-        raise CnnlabError(f"{path}: not an image file Pillow can read") from None
+        kinds = " or ".join(formats) if formats else "an image file Pillow can read"
+        raise CnnlabError(f"{name}: not {'a ' + kinds + ' image' if formats else kinds}") from None
     except Image.DecompressionBombError as err:
         # Pillow refuses headers above twice its own limit while opening, before our check.
-        raise CnnlabError(f"{path}: the size in its header exceeds the limit of {max_pixels:,} "
+        raise CnnlabError(f"{name}: the size in its header exceeds the limit of {max_pixels:,} "
                           f"pixels or Pillow's decompression-bomb guard ({err})") from None
     except (OSError, SyntaxError, ValueError) as err:
-        raise CnnlabError(f"{path}: cannot decode image ({err})") from None
+        raise CnnlabError(f"{name}: cannot decode image ({err})") from None
+
+
+# Photos scikit-image ships inside its wheel (no download): name -> skimage.data function.
+SAMPLE_PHOTOS = {"astronaut": "astronaut", "coffee": "coffee", "cat": "chelsea",
+                 "camera": "camera"}
+
+
+def load_sample(name: str, gray: bool) -> np.ndarray:
+    """One of scikit-image's bundled photos as uint8 (H, W, 3), or (H, W) with ``gray``."""
+    if name not in SAMPLE_PHOTOS:
+        raise CnnlabError(f"unknown sample {name!r}: choose one of {', '.join(SAMPLE_PHOTOS)}")
+    try:
+        from skimage import data
+    except ImportError:
+        raise CnnlabError("sample photos need scikit-image (pip install scikit-image), or pass "
+                          "an image file") from None
+    image = getattr(data, SAMPLE_PHOTOS[name])()
+    if gray and image.ndim == 3:
+        # ITU-R 601 luma, the weights Pillow's convert("L") uses for image files.
+        image = np.rint(image @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    if not gray and image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return image
 
 
 def save_image(array: np.ndarray, path: str | Path) -> Path:

@@ -63,6 +63,8 @@ COMMANDS: dict[str, CommandEntry] = {
         "attributions, confusion and mistakes."),
     "benchmark": CommandEntry("cnnlab.cli.benchmark",
         "Measure speed: `cnnlab benchmark infer MODEL`."),
+    "studio": CommandEntry("cnnlab.cli.studio",
+        "Serve the studio: interactive pages that compute with cnnlab's library, until Ctrl-C."),
 }
 
 HELP = ("Convolutional neural networks for image classification: from what a convolution "

@@ -5,41 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.convolution.apply import (
-    FILTER_BACKENDS,
-    apply_kernel,
-    resolve_display,
-    responses_to_pixels,
-)
+from cnnlab.convolution.apply import FILTER_BACKENDS, filter_image
 from cnnlab.convolution.figures import side_by_side
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
-from cnnlab.imaging import DEFAULT_MAX_PIXELS, load_image, save_image
-
-# Photos scikit-image ships inside its wheel (no download): name -> skimage.data function.
-SAMPLES = {"astronaut": "astronaut", "coffee": "coffee", "cat": "chelsea", "camera": "camera"}
-
-
-def load_sample(name: str, gray: bool) -> np.ndarray:
-    """One of scikit-image's bundled photos as uint8 (H, W, 3), or (H, W) with ``gray``."""
-    if name not in SAMPLES:
-        raise CnnlabError(f"unknown sample {name!r}: choose one of {', '.join(SAMPLES)}")
-    try:
-        from skimage import data
-    except ImportError:
-        raise CnnlabError("--sample needs scikit-image (pip install scikit-image), or pass an "
-                          "image file") from None
-    image = getattr(data, SAMPLES[name])()
-    if gray and image.ndim == 3:
-        # ITU-R 601 luma, the weights Pillow's convert("L") uses for image files.
-        image = np.rint(image @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
-    if not gray and image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    return image
+from cnnlab.imaging import (
+    DEFAULT_MAX_PIXELS,
+    SAMPLE_PHOTOS,
+    load_image,
+    load_sample,
+    save_image,
+)
 
 
 def filter_command(
@@ -51,7 +30,7 @@ def filter_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output image (.png or .jpg).")]
     = Path("filtered.png"),
     sample: Annotated[str | None, typer.Option(
-        help=f"Use a photo scikit-image ships: {', '.join(SAMPLES)}.")] = None,
+        help=f"Use a photo scikit-image ships: {', '.join(SAMPLE_PHOTOS)}.")] = None,
     stride: Annotated[int, typer.Option(min=1, help="Step between windows (output shrinks).")]
     = 1,
     padding: Annotated[str, typer.Option(help="same, valid, or pixels per side.")] = "same",
@@ -78,9 +57,8 @@ def filter_command(
     else:
         image = load_sample(sample, gray)
     picked = get_kernel(kernel)
-    values = apply_kernel(image, picked, stride, padding, border, dilation, backend)
-    mode = resolve_display(picked, display)
-    pixels = responses_to_pixels(values, picked, mode)
+    result = filter_image(image, picked, stride, padding, border, dilation, display, backend)
+    values, pixels, mode = result.values, result.pixels, result.display
     save_image(pixels, out)
     if figure is not None:
         side_by_side(image, picked, pixels, figure, f"(display: {mode})")

@@ -11,6 +11,8 @@ images); ``responses_to_pixels`` turns the result into viewable uint8 pixels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from scipy import ndimage
@@ -182,3 +184,22 @@ def resolve_display(kernel: Kernel, mode: str) -> str:
     if mode == "auto":
         return "clip" if abs(kernel.sum) > 1e-9 else "abs"
     return mode
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """A kernel applied to an image, as ``cnnlab filter`` and the studio show it."""
+
+    values: np.ndarray  # float32 (H_out, W_out[, C]) responses on the image's 0..255 scale
+    pixels: np.ndarray  # uint8, same shape: the responses made viewable by ``display``
+    display: str  # the display mode used ("auto" resolved to "clip" or "abs")
+
+
+def filter_image(image: np.ndarray, kernel: Kernel, stride: int = 1, padding: int | str = "same",
+                 padding_mode: str = "reflect", dilation: int = 1, display: str = "auto",
+                 backend: str = "opencv") -> Filtered:
+    """``apply_kernel`` then ``responses_to_pixels``: the one path from a photo and a kernel
+    to the picture ``cnnlab filter`` writes and the studio draws (arguments as there)."""
+    values = apply_kernel(image, kernel, stride, padding, padding_mode, dilation, backend)
+    mode = resolve_display(kernel, display)
+    return Filtered(values, responses_to_pixels(values, kernel, mode), mode)

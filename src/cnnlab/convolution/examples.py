@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnlab.convolution.kernels import get_kernel
 from cnnlab.errors import CnnlabError
 
 _BINARY_IMAGE = [[1, 1, 1, 0, 0],
@@ -76,6 +77,58 @@ CONV_EXAMPLES: dict[str, ConvExample] = {e.name: e for e in [
                 np.arange(49, dtype=np.float64).reshape(7, 7),
                 np.array(_X_FILTER, dtype=np.float64), padding=1),
 ]}
+
+
+
+@dataclass(frozen=True)
+class FiltersExample:
+    """A many-channel input (C, H, W), K filters (K, C, F, F) with biases, and the settings."""
+
+    name: str
+    description: str
+    image: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+    stride: int = 1
+    padding: int = 0
+
+
+def _small_integers(shape: tuple[int, ...], low: int, high: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(low, high + 1, shape).astype(np.float64)
+
+
+# The slide "Convolution (Multi Channel, Many Filters)" draws 3 input channels and 2 filters
+# but prints no numbers: small seeded integers stand in, with the layout of CS231n's demo that
+# the slide follows (5x5x3 input, pad 1, two 3x3x3 filters, stride 2 -> 3x3x2).
+FILTERS_EXAMPLE = FiltersExample(
+    "channels", "3 input channels, 2 filters of 3x3x3, pad 1, stride 2 -> 3x3x2 "
+    "(the slide prints no numbers; small seeded integers)",
+    _small_integers((3, 5, 5), 0, 2, seed=3), _small_integers((2, 3, 3, 3), -1, 1, seed=4),
+    np.array([1.0, 0.0]), stride=2, padding=1)
+
+
+
+def _six_filters() -> tuple[list[str], np.ndarray]:
+    # Three colour-selective 5x5 Gaussian blurs, then Sobel x, Sobel y and the Laplacian on
+    # ITU-R 601 luma (each 3x3 kernel centred in 5x5): filters a learner can read in the maps.
+    luma = np.array([0.299, 0.587, 0.114])
+    names, filters = [], []
+    blur = get_kernel("gaussian-blur-5x5").matrix
+    for channel, colour in enumerate(("red", "green", "blue")):
+        f = np.zeros((3, 5, 5))
+        f[channel] = blur
+        names.append(f"{colour} blur (5x5 Gaussian on the {colour} channel)")
+        filters.append(f)
+    for name in ("sobel-x", "sobel-y", "laplacian"):
+        kernel = np.pad(get_kernel(name).matrix, 1)
+        names.append(f"{name} on luma (3x3 centred in 5x5)")
+        filters.append(luma[:, None, None] * kernel[None])
+    return names, np.stack(filters)
+
+
+# "if we had 6 5x5 filters, we'll get 6 separate activation maps ... 28x28x6" (the slide draws
+# the maps without saying what the filters are): six readable filters of 5x5x3, (6, 3, 5, 5).
+SIX_FILTER_NAMES, SIX_FILTERS = _six_filters()
 
 # The slide "2x2 Max Pooling with Stride=1" prints no numbers: we pool the lecture's own
 # 3x3 feature map from the conv example.

@@ -175,3 +175,26 @@ def shape_stack(size: tuple[int, int, int], layers: list[LayerSpec],
             formula, weights, biases = "same size", 0, 0
         rows.append(ShapeRow(spec.text, formula, size, weights, biases))
     return rows
+
+
+def size_formula(size: int, kernel: int, stride: int, pads: tuple[int, int],
+                 dilation: int = 1) -> tuple[int, str]:
+    """The output size along one axis and the formula with the numbers filled in.
+
+    ``(W - F + 2P)/S + 1`` when both sides get P pixels, ``(W - F + P1 + P2)/S + 1`` when they
+    differ (an even kernel with "same" padding); F is the dilated span. A division that is not
+    whole is floored, as ``apply_kernel`` and PyTorch do: ``floor((...)/S) + 1``.
+
+    Raises:
+        CnnlabError: the window is larger than the padded input.
+    """
+    span = dilation * (kernel - 1) + 1
+    numerator = size - span + pads[0] + pads[1]
+    pad_text = f"2*{pads[0]}" if pads[0] == pads[1] else f"{pads[0]} + {pads[1]}"
+    ratio = f"({size} - {span} + {pad_text})/{stride}"
+    if numerator < 0 or stride < 1:
+        raise CnnlabError(f"{ratio} + 1: the {span}-pixel window is larger than the padded "
+                          f"input {size + pads[0] + pads[1]}" if stride >= 1 else
+                          f"stride must be >= 1, got {stride}")
+    out = numerator // stride + 1
+    return out, (f"floor({ratio}) + 1 = {out}" if numerator % stride else f"{ratio} + 1 = {out}")

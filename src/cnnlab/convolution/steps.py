@@ -99,6 +99,8 @@ def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padd
         raise CnnlabError(f"unknown pooling {op!r}: use max or avg")
     image = _plane(image, "input")
     stride = stride or size
+    if padding > size // 2:  # torch refuses it too: a window of padding alone has no value
+        raise CnnlabError(f"pool padding {padding} must be at most half the window {size}")
     for extent in image.shape:
         output_size(extent, size, stride, padding)
     padded = pad2d(image, padding, "zero", -np.inf if op == "max" else 0.0)
@@ -109,6 +111,55 @@ def trace_pool(image: np.ndarray, size: int = 2, stride: int | None = None, padd
              for r in range(views.shape[0]) for c in range(views.shape[1])]
     output = np.array([s.value for s in steps]).reshape(views.shape[:2])
     return WindowSteps(f"{op} pool", padded, None, stride, padding, steps, output)
+
+
+MAX_TRACE_PLANES = 48  # filters x input channels: one 2D trace each
+
+
+@dataclass(frozen=True)
+class FilterSteps:
+    """Every window of a many-channel, many-filter conv: for filter k, one 2D trace per input
+    channel; output[k] is their sum plus bias[k] (the lecture's "Multi Channel, Many Filters")."""
+
+    weights: np.ndarray  # (K, C, kh, kw)
+    bias: np.ndarray  # (K,)
+    stride: int
+    padding: int
+    planes: list[list[WindowSteps]]  # [filter][channel]
+    output: np.ndarray  # (K, H_out, W_out)
+    checked: bool  # True when the reference conv2d gives the same output
+
+    def to_dict(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding, "weights": self.weights.tolist(),
+                "bias": self.bias.tolist(), "output": self.output.tolist(),
+                "checked": self.checked,
+                "filters": [[plane.to_dict() for plane in planes] for planes in self.planes]}
+
+
+def trace_filters(image: np.ndarray, weights: np.ndarray, bias: np.ndarray | None = None,
+                  stride: int = 1, padding: int = 0) -> FilterSteps:
+    """Trace K filters of C x kh x kw over a (C, H, W) ``image`` with zero padding.
+
+    Output (K, H_out, W_out): out[k] = sum over c of trace_conv(image[c], weights[k, c]) +
+    bias[k], confirmed against the reference conv2d (``checked``).
+    """
+    image, weights = np.asarray(image, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+    if image.ndim != 3 or weights.ndim != 4 or weights.shape[1] != image.shape[0]:
+        raise CnnlabError(f"need an input C x H x W and filters K x C x kh x kw with the same C, "
+                          f"got {image.shape} and {weights.shape}")
+    if weights.shape[0] * weights.shape[1] > MAX_TRACE_PLANES:
+        raise CnnlabError(f"{weights.shape[0]} filters x {weights.shape[1]} channels is more "
+                          f"than the {MAX_TRACE_PLANES} planes a trace shows")
+    bias = np.zeros(weights.shape[0]) if bias is None else np.asarray(bias, dtype=np.float64)
+    if bias.shape != (weights.shape[0],):
+        raise CnnlabError(f"need one bias per filter ({weights.shape[0]}), got {bias.shape}")
+    planes = [[trace_conv(plane, kernel, stride, padding) for plane, kernel in
+               zip(image, filt, strict=True)] for filt in weights]
+    output = np.stack([sum(t.output for t in traces) + b
+                       for traces, b in zip(planes, bias, strict=True)])
+    reference = conv2d(image[None], weights, bias, stride=stride, padding=padding)[0]
+    checked = bool(np.allclose(reference, output))
+    return FilterSteps(weights, bias, stride, padding, planes, output, checked)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ def format_matrix(matrix: np.ndarray, indent: str = "  ") -> list[str]:
     return [indent + " ".join(c.rjust(width) for c in row) for row in cells]
 
 
-def _sum_text(step: Step, kernel: np.ndarray, nonzero_only: bool) -> str:
+def sum_text(step: Step, kernel: np.ndarray, nonzero_only: bool = False) -> str:
+    """One window's sum as the slides write it: ``1×1 + 1×0 + ... = 4`` (window × kernel)."""
     pairs = [(w, k) for w, k in zip(step.window.ravel(), kernel.ravel(), strict=True)
              if not nonzero_only or w * k != 0]
     terms = " + ".join(f"{fmt(w)}×{fmt(k)}" for w, k in pairs)
@@ -36,16 +37,21 @@ def _sum_text(step: Step, kernel: np.ndarray, nonzero_only: bool) -> str:
     return f"{terms}{bias} = {fmt(step.value)}{note}"
 
 
+def result_text(trace: WindowSteps, step: Step, nonzero_only: bool = False) -> str:
+    """What one step computes, written out: the sum of products for a conv,
+    ``max(4, 3, 2, 4) = 4`` or ``mean(...) = 3.25`` for pooling."""
+    if trace.kernel is None:
+        verb = "max" if trace.operation.startswith("max") else "mean"
+        return f"{verb}({', '.join(fmt(v) for v in step.window.ravel())}) = {fmt(step.value)}"
+    return sum_text(step, trace.kernel, nonzero_only)
+
+
 def _step_lines(trace: WindowSteps, step: Step, nonzero_only: bool) -> list[str]:
     kh, kw = step.window.shape
     top, left = step.row * trace.stride, step.col * trace.stride
     header = (f"out[{step.row},{step.col}]: window rows {top}-{top + kh - 1}, "
               f"cols {left}-{left + kw - 1}" + (" of the padded input" if trace.padding else ""))
-    if trace.kernel is None:
-        verb = "max" if trace.operation.startswith("max") else "mean"
-        result = f"{verb}({', '.join(fmt(v) for v in step.window.ravel())}) = {fmt(step.value)}"
-    else:
-        result = _sum_text(step, trace.kernel, nonzero_only)
+    result = result_text(trace, step, nonzero_only)
     return [header, *format_matrix(step.window, "    "), f"    -> {result}", ""]
 
 

@@ -42,6 +42,19 @@ def top1_accuracy(reported: dict[str, float]) -> tuple[float, str] | None:
     return None
 
 
+def top1_accuracies(reported: dict[str, float]) -> dict[str, tuple[float, str]]:
+    """Top-1 accuracy (%) and its metadata key per kind of source: "torchvision" (its
+    single-crop evaluation of its weights) and "paper" (what the paper, the lecture or the
+    authors' model zoo report); a kind without a top-1 number is left out."""
+    found = {}
+    for kind, keep in (("torchvision", True), ("paper", False)):
+        subset = {k: v for k, v in reported.items() if k.startswith("torchvision") == keep}
+        accuracy = top1_accuracy(subset)
+        if accuracy is not None:
+            found[kind] = accuracy
+    return found
+
+
 def chart_points() -> tuple[list[ChartPoint], list[str]]:
     """Points for every ImageNet model with a top-1 accuracy; and the models left out."""
     points, skipped = [], []

@@ -7,6 +7,7 @@ fills a ``PaperTable``: the published rows, cnnlab's rows, their differences and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from cnnlab.complexity.formatting import markdown_table
@@ -38,8 +39,12 @@ def registered(name: str) -> bool:
     return name in list_models()
 
 
+@functools.cache
 def native_profile(name: str, input_text: str | None = None) -> Profile:
-    """Profile a registered model on the meta device at its native (or the given) size."""
+    """Profile a registered model on the meta device at its native (or the given) size.
+
+    Kept per (name, size): a registered model's shapes never change within a process, and the
+    tables, the chart and the studio ask for the same models again (treat it as read-only)."""
     model, size = meta_model(name, input_text)
     return profile(model, size)
 

@@ -1,0 +1,78 @@
+"""Screenshots of every studio page into docs/images/studio/<page>.png.
+
+    PYTHONPATH=src python docs/make_studio_screenshots.py [--out docs/images/studio]
+
+Serves the studio on a free 127.0.0.1 port and drives Debian's Chromium with Playwright, page
+by page from the navigation bar's list (cnnlab.studio.server.page_names), so a new page is
+photographed without editing this script. On the Kernels page the pointer rests on an output
+pixel, so the shot shows a hover trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, sync_playwright
+
+from cnnlab.fileio import atomic_path
+from cnnlab.studio.config import StudioConfig
+from cnnlab.studio.serve import serve_in_thread
+from cnnlab.studio.server import page_names
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+READY_TIMEOUT_MS = 180_000  # some pages compute tables on first load on a 2-core machine
+
+
+def _pose(page: Page, name: str) -> None:
+    """Put the page in a state worth showing."""
+    if name == "kernels":
+        page.wait_for_function("document.getElementById('page').dataset.pending === 'false'")
+        box = page.locator("#output").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.3)
+        page.wait_for_selector("#hover[data-row]")
+
+
+def shoot(out: Path, chromium: str = "/usr/bin/chromium") -> list[str]:
+    """Write one PNG per page; returns the pages that failed (with the reason)."""
+    out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    with serve_in_thread(StudioConfig(port=0)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for name in page_names():
+            try:
+                page.goto(f"{url}/#/{name}")
+                page.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]",
+                                       timeout=READY_TIMEOUT_MS)
+                # a page may go on loading after it mounts: wait for its last answer
+                page.wait_for_selector("html[data-requests='0']", state="attached",
+                                       timeout=READY_TIMEOUT_MS)
+                _pose(page, name)
+                image = page.screenshot(full_page=True)
+            except PlaywrightError as err:  # report every page, then fail once
+                failed.append(f"{name}: {str(err).splitlines()[0]}")
+                continue
+            with atomic_path(out / f"{name}.png") as tmp:
+                tmp.write_bytes(image)
+            print(f"wrote {out / f'{name}.png'}")
+        browser.close()
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/images/studio"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    failed = shoot(args.out, args.chromium)
+    for line in failed:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

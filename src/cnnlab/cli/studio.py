@@ -1,0 +1,66 @@
+"""``cnnlab studio``: serve the local web app until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnnlab.studio.config import StudioConfig
+from cnnlab.studio.serve import bind, make_server
+from cnnlab.studio.work import wait_idle
+
+STOP_WAIT_S = 10.0  # after Ctrl-C, how long to let running computations finish
+
+
+def _open_when_ready(server, url: str) -> None:
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if server.started:
+        webbrowser.open(url)
+
+
+def studio_command(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 = any free one).")]
+    = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback lets "
+                                      "other machines in (there is no authentication).")]
+    = "127.0.0.1",
+    runs: Annotated[Path, typer.Option(help="Folder whose run folders the pages may show.")]
+    = Path("runs"),
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")]
+    = False,
+) -> None:
+    """Serve the studio: interactive pages that compute with cnnlab's library, until Ctrl-C."""
+    if not StudioConfig(host=host).is_loopback:
+        print(f"warning: the studio has no authentication; anyone who can reach {host} can use "
+              f"it (the default --host 127.0.0.1 keeps it to this computer)", file=sys.stderr)
+    sock = bind(host, port)
+    config = StudioConfig(host=host, port=sock.getsockname()[1], runs_dir=runs,
+                          open_browser=open_browser)
+    server = make_server(config)
+    print(f"cnnlab studio at {config.url}  (Ctrl-C stops it)", flush=True)
+    if open_browser:
+        threading.Thread(target=_open_when_ready, args=(server, config.url), daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    finally:
+        sock.close()
+    if not wait_idle(STOP_WAIT_S):
+        # A computation is still inside native code; a normal exit could abort under it.
+        print("studio stopped (a computation was still running)", flush=True)
+        os._exit(0)
+    print("studio stopped", flush=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("studio")(studio_command)

@@ -1,0 +1,111 @@
+"""Fixtures for the studio: the ASGI test client, a live server on 127.0.0.1, and a Chromium
+page driven by Playwright.
+
+A missing browser or Playwright fails the browser tests with the command that installs it:
+`make test` installs both where it can, and a silent skip would hide untested pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from starlette.testclient import TestClient
+
+from cnnlab.studio.config import StudioConfig
+from cnnlab.studio.serve import serve_in_thread
+from cnnlab.studio.server import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """The studio app behind Starlette's TestClient; a bug surfaces as the exception itself."""
+    with TestClient(create_app(StudioConfig()), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_url() -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 at a free port, e.g. "http://127.0.0.1:43121"."""
+    with serve_in_thread(StudioConfig(port=0)) as url:
+        yield url
+
+
+def _chromium_path() -> str:
+    found = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium is missing: the studio's browser tests need it. Install it with "
+                    "`apt-get install chromium` (as root; `make test` does this on Debian).",
+                    pytrace=False)
+    return str(found)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Debian's package, not a downloaded build)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is missing: `pip install -e '.[dev]'` (or "
+                    "`pip install playwright`); the browser itself comes from `apt-get install "
+                    "chromium`.", pytrace=False)
+    executable = _chromium_path()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (1280x900). JavaScript errors on the page fail the test at teardown.
+
+    The studio's Content-Security-Policy forbids eval, which Playwright's string predicates
+    use, so this context bypasses it; test_kernels_page checks the pages under the policy.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    new_page = context.new_page()
+    new_page.set_default_timeout(15_000)
+    errors: list[str] = []
+    new_page.on("pageerror", lambda err: errors.append(str(err)))
+    yield new_page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def png_bytes(image, format: str = "PNG") -> bytes:
+    """An encoded image (uint8 (H, W) or (H, W, 3)) as a browser would upload it."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_png():
+    """png_bytes as a fixture: ``make_png(array, "PNG" | "JPEG" | "GIF")``."""
+    return png_bytes
+
+
+def decode_payload(payload: dict):
+    """The uint8 array behind a ``pixels_payload`` answer."""
+    data = np.frombuffer(base64.b64decode(payload["data"]), dtype=np.uint8)
+    shape = (payload["height"], payload["width"]) + ((payload["channels"],)
+                                                      if payload["channels"] > 1 else ())
+    return data.reshape(shape)
+
+
+@pytest.fixture
+def decode():
+    """decode_payload as a fixture."""
+    return decode_payload
