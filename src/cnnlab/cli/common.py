@@ -1,4 +1,5 @@
-"""Small helpers shared by the command modules: JSON output and rich tables."""
+"""Small helpers shared by the command modules: JSON output and the console they print to
+(``cnnlab.console.make_console``: no wrapping at 80 columns when stdout is not a terminal)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
+from cnnlab.console import make_console
 
-console = Console()
+console = make_console()
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
@@ -73,8 +72,6 @@ def profile_command(
 
 
 def _print_tables(result, flops: bool, other: bool, blocks_only: bool, optimizer: str) -> None:
-    # Piped output gets a wide console: a table cut to 80 columns would hide the numbers.
-    out = console if console.is_terminal else Console(width=400)
     head = formatting.columns(flops, other)
     sections = [("Blocks", result.blocks)] if blocks_only else [
         ("Layers", result.rows), ("Blocks", result.blocks)]
@@ -87,9 +84,9 @@ def _print_tables(result, flops: bool, other: bool, blocks_only: bool, optimizer
             table.add_column(col, justify="left" if i < 3 else "right")
         for row in rows:
             table.add_row(*formatting.row_cells(row, flops, other))
-        out.print(table)
+        console.print(table)
     for label, value in formatting.totals(result, optimizer):
-        out.print(f"[bold]{label}[/bold]: {value}")
+        console.print(f"[bold]{label}[/bold]: {value}")
 
 
 def register(app: typer.Typer) -> None:

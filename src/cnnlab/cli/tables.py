@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
@@ -61,17 +60,16 @@ def tables_command(
 
 
 def _print_rich(tables: list[PaperTable]) -> None:
-    out = console if console.is_terminal else Console(width=220)
     for t in tables:
         table = Table(title=t.title, caption=f"source: {t.source}", show_lines=False)
         for i, head in enumerate(t.headers):
             table.add_column(head, justify="left" if i < 2 else "right")
         for row in t.rows:
             table.add_row(*row, style="bold" if row[1] == "paper" else None)
-        out.print(table)
+        console.print(table)
         for i, note in enumerate(t.notes, 1):
-            out.print(f"  {i}. {note}")
-        out.print()
+            console.print(f"  {i}. {note}")
+        console.print()
 
 
 def register(app: typer.Typer) -> None:
