@@ -11,6 +11,10 @@ from cnnlab.console import make_console
 
 console = make_console()
 
+WEIGHTS_HELP = ("Weights for a model name: a .pth/.safetensors file, `torchvision` (its default "
+                "weights, downloaded once into torch's hub cache) or a torchvision weights name "
+                "such as IMAGENET1K_V2 (`cnnlab models NAME` lists them).")
+
 
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout, nothing else."""

@@ -42,6 +42,8 @@ def profile_command(
     blocks_only: Annotated[bool, typer.Option("--blocks", help="Print blocks, not layers.")] = (
         False),
     out: Annotated[Path | None, typer.Option(help="Also write the output to this file.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only (--format json).")]
+    = False,
 ) -> None:
     """Parameters, MACs, activation memory and receptive fields, layer by layer and per block.
 
@@ -51,6 +53,7 @@ def profile_command(
         raise CnnlabError(f"--batch must be at least 1, got {batch}")
     if optimizer not in OPTIMIZER_STATE:
         raise CnnlabError(f"unknown --optimizer {optimizer!r}; use {', '.join(OPTIMIZER_STATE)}")
+    output_format = Format.json if json_output else output_format
     model, size = meta_model(target, input_size, dtype)
     result = profile(model, size, batch=batch)
     if output_format is Format.table:
