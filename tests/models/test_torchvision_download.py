@@ -192,3 +192,10 @@ def test_models_name_lists_the_published_accuracy(capsys):
     line = next(ln for ln in text.splitlines() if "IMAGENET1K_V2" in ln)
     assert "80.86" in line and "95.43" in line and "default" in line
     assert find_weights("resnet50", "torchvision").name == "IMAGENET1K_V2"
+
+
+def test_finetuning_from_torchvision_weights_keeps_a_new_head(served, server, hub, monkeypatch):
+    _serve_at(monkeypatch, f"{server}/ok/resnet18-{served['sha'][:8]}.pth")
+    ten = load_pretrained(get_model("resnet18", num_classes=10), "torchvision", new_head=True)
+    assert torch.equal(ten.conv1.weight, served["state"]["conv1.weight"])
+    assert ten.fc.weight.shape == (10, 512)  # the 1000-class head of the file is left out
