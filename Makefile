@@ -2,17 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+# Two stamps: `make demo` installs what cnnlab needs to run; `make test` / `make lint` add the
+# test and benchmark tools of the `dev` extra (pytest, timm, fvcore, ptflops, thop, ...).
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 
-.PHONY: demo test lint venv data netns-tools browser bench clean
+.PHONY: demo test lint venv dev data netns-tools browser bench clean
 
-venv: $(STAMP)
+venv: $(RUNTIME_STAMP)
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(DEV_STAMP): $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP)
 
 # The Debian package ships Fashion-MNIST offline; other systems fall back to a download.
 data:
@@ -48,10 +55,12 @@ demo: venv data
 	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png
 	@echo "Run folder: $(CURDIR)/runs/demo"
 
-test: venv data netns-tools browser
+dev: $(DEV_STAMP)
+
+test: dev data netns-tools browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-lint: venv
+lint: dev
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:

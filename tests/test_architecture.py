@@ -23,7 +23,7 @@ LAYERS = {
     "": -1,  # cnnlab/__init__.py: only __version__
     "errors": 0,
     "fileio": 1,
-    "imaging": 2, "device": 2, "plotting": 2,
+    "imaging": 2, "device": 2, "plotting": 2, "console": 2,
     "checkpoint": 3, "convolution": 3, "corruptions": 3,
     "data": 4, "models": 4,
     "runs": 5, "complexity": 5,

@@ -92,7 +92,7 @@ def test_filter_sample_photo(tmp_path, capsys):
     (["filter", "missing.png", "-o", "x.png"], "no such file"),
     (["filter", "-o", "x.png"], "either an IMAGE file or --sample"),
     (["filter", "--sample", "dog", "-o", "x.png"], "unknown sample"),
-    (["trace", "conv"], "give --example NAME"),
+    (["trace", "conv", "--input", "1,2;3,4"], "give --example NAME"),
     (["trace", "conv", "--example", "nope"], "unknown example"),
     (["trace", "conv", "--input", "1,2;3,4", "--kernel", "sobel-magnitude"], "not a single"),
     (["kernels", "blurr"], "unknown kernel"),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cnnlab.cli.common import console, percent, print_json
+from cnnlab.cli.common import WEIGHTS_HELP, console, percent, print_json
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.confusion import plot_confusion
 from cnnlab.evaluation.evaluate import evaluate_run
@@ -30,7 +30,7 @@ def evaluate_command(
     run_dir: Annotated[Path, typer.Argument(
         help="A run folder written by `cnnlab train`, or a model name with --weights.")],
     weights: Annotated[str | None, typer.Option(
-        help="Weights file for a model name (e.g. torchvision's .pth).")] = None,
+        help=WEIGHTS_HELP)] = None,
     dataset: Annotated[str | None, typer.Option(
         help="Dataset for a model name (default: its native one).")] = None,
     out: Annotated[Path | None, typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.cli.common import console, print_json
+from cnnlab.cli.common import WEIGHTS_HELP, console, print_json
 from cnnlab.errors import CnnlabError
 from cnnlab.inference.export import TOLERANCE, cached_onnx, copy_atomically
 from cnnlab.runs import resolve_model
@@ -16,7 +16,7 @@ from cnnlab.runs import resolve_model
 def export_command(
     model: Annotated[str, typer.Argument(help="A run folder, or a model name with --weights.")],
     onnx: Annotated[Path, typer.Option("--onnx", help="The .onnx file to write.")],
-    weights: Annotated[str | None, typer.Option(help="Weights file for a model name.")] = None,
+    weights: Annotated[str | None, typer.Option(help=WEIGHTS_HELP)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Export MODEL to ONNX (dynamic batch), checked to agree with torch within 1e-4.

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
 from cnnlab.models import get_model, list_models, model_info
+from cnnlab.models.torchvision_weights import PretrainedWeights, available_weights
 
 
 def _param_count(module) -> int:
@@ -27,7 +28,8 @@ def _details(name: str, json_output: bool) -> None:
               "torchvision": info.torchvision, "timm": info.timm,
               "deviations": info.deviations, "parameters": _param_count(model),
               "layers": [{"name": n, "type": type(m).__name__, "parameters": _param_count(m)}
-                         for n, m in model.named_children()]}
+                         for n, m in model.named_children()],
+              "pretrained": [w.to_dict() for w in available_weights(name)]}
     if json_output:
         print_json(record)
         return
@@ -47,6 +49,32 @@ def _details(name: str, json_output: bool) -> None:
     for layer in record["layers"]:
         table.add_row(layer["name"], layer["type"], f"{layer['parameters']:,}")
     console.print(table)
+    _print_pretrained(available_weights(name), info)
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print_pretrained(found: list[PretrainedWeights], info) -> None:
+    if not found:
+        source = f"timm's {info.timm} (a file for --weights)" if info.timm else "none published"
+        console.print(f"pretrained weights: {source}")
+        return
+    table = Table(title=f"Pretrained weights (torchvision's {info.torchvision}; --weights NAME, "
+                        "or --weights torchvision for the default)",
+                  caption="acc@1 / acc@5: torchvision's published ImageNet-1K val accuracy at "
+                          "its eval transform (resize, then center crop)")
+    for col in ("weights", "acc@1", "acc@5", "resize/crop", "GFLOPS", "MB", "cached", "recipe"):
+        table.add_column(col, justify="left" if col in ("weights", "recipe") else "right")
+    for w in found:
+        table.add_row(w.name + (" (default)" if w.default else ""), _cell(w.acc1),
+                      _cell(w.acc5), f"{w.resize}/{w.crop}", _cell(w.gflops),
+                      _cell(w.file_mb, 1), "yes" if w.cache_path.is_file() else "no", w.recipe)
+    console.print(table)
+    for w in found:
+        if w.notes:
+            console.print(f"{w.name}: {w.notes}")
 
 
 def models_command(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.cli.common import console, print_json
+from cnnlab.cli.common import WEIGHTS_HELP, console, print_json
 from cnnlab.inference.backends import load_backend
 from cnnlab.inference.classify import classify_images
 from cnnlab.runs import resolve_model
@@ -16,7 +16,7 @@ from cnnlab.runs import resolve_model
 def predict_command(
     model: Annotated[str, typer.Argument(help="A run folder, or a model name with --weights.")],
     images: Annotated[list[Path], typer.Argument(help="PNG or JPEG files, any size or mode.")],
-    weights: Annotated[str | None, typer.Option(help="Weights file for a model name.")] = None,
+    weights: Annotated[str | None, typer.Option(help=WEIGHTS_HELP)] = None,
     top: Annotated[int, typer.Option(min=1, help="How many classes to show.")] = 5,
     invert: Annotated[str, typer.Option(help="auto, yes or no: invert gray levels "
                                         "(auto: light-background photos, Fashion-MNIST)")]

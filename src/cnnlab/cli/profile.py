@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
@@ -43,6 +42,8 @@ def profile_command(
     blocks_only: Annotated[bool, typer.Option("--blocks", help="Print blocks, not layers.")] = (
         False),
     out: Annotated[Path | None, typer.Option(help="Also write the output to this file.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only (--format json).")]
+    = False,
 ) -> None:
     """Parameters, MACs, activation memory and receptive fields, layer by layer and per block.
 
@@ -52,6 +53,7 @@ def profile_command(
         raise CnnlabError(f"--batch must be at least 1, got {batch}")
     if optimizer not in OPTIMIZER_STATE:
         raise CnnlabError(f"unknown --optimizer {optimizer!r}; use {', '.join(OPTIMIZER_STATE)}")
+    output_format = Format.json if json_output else output_format
     model, size = meta_model(target, input_size, dtype)
     result = profile(model, size, batch=batch)
     if output_format is Format.table:
@@ -73,8 +75,6 @@ def profile_command(
 
 
 def _print_tables(result, flops: bool, other: bool, blocks_only: bool, optimizer: str) -> None:
-    # Piped output gets a wide console: a table cut to 80 columns would hide the numbers.
-    out = console if console.is_terminal else Console(width=400)
     head = formatting.columns(flops, other)
     sections = [("Blocks", result.blocks)] if blocks_only else [
         ("Layers", result.rows), ("Blocks", result.blocks)]
@@ -87,9 +87,9 @@ def _print_tables(result, flops: bool, other: bool, blocks_only: bool, optimizer
             table.add_column(col, justify="left" if i < 3 else "right")
         for row in rows:
             table.add_row(*formatting.row_cells(row, flops, other))
-        out.print(table)
+        console.print(table)
     for label, value in formatting.totals(result, optimizer):
-        out.print(f"[bold]{label}[/bold]: {value}")
+        console.print(f"[bold]{label}[/bold]: {value}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
+from cnnlab.console import note
 from cnnlab.fileio import write_text
 from cnnlab.papers import compare
 from cnnlab.papers.chart import chart_points, plot_complexity
@@ -39,10 +39,13 @@ def tables_command(
     chart: Annotated[Path | None, typer.Option(
         help="Also draw the accuracy-vs-MACs chart to this .png (and .svg beside it).")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write Markdown to this file.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only (--format json).")]
+    = False,
 ) -> None:
     """Print each published table next to cnnlab's numbers, with every difference explained."""
     builders = {Which.shares: compare.share_table, Which.vgg16: compare.vgg16_table,
                 Which.googlenet: googlenet_table, Which.cifar: compare.cifar_table}
+    output_format = Format.json if json_output else output_format
     chosen = only or list(Which)
     tables = [builders[w]() for w in chosen]
     if output_format is Format.json:
@@ -56,22 +59,22 @@ def tables_command(
     if chart is not None:
         points, skipped = chart_points()
         written = plot_complexity(points, chart)
-        console.print(f"chart: {', '.join(map(str, written))} ({len(points)} models; without a "
-                      f"published ImageNet top-1: {', '.join(skipped) or 'none'})")
+        say = note if output_format is Format.json else console.print  # JSON keeps stdout
+        say(f"chart: {', '.join(map(str, written))} ({len(points)} models; without a "
+            f"published ImageNet top-1: {', '.join(skipped) or 'none'})")
 
 
 def _print_rich(tables: list[PaperTable]) -> None:
-    out = console if console.is_terminal else Console(width=220)
     for t in tables:
         table = Table(title=t.title, caption=f"source: {t.source}", show_lines=False)
         for i, head in enumerate(t.headers):
             table.add_column(head, justify="left" if i < 2 else "right")
         for row in t.rows:
             table.add_row(*row, style="bold" if row[1] == "paper" else None)
-        out.print(table)
-        for i, note in enumerate(t.notes, 1):
-            out.print(f"  {i}. {note}")
-        out.print()
+        console.print(table)
+        for i, text in enumerate(t.notes, 1):
+            console.print(f"  {i}. {text}")
+        console.print()
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import print_json
+from cnnlab.console import note
 from cnnlab.convolution.examples import CONV_EXAMPLES, POOL_EXAMPLE, conv_example
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.convolution.matrices import read_matrix
@@ -21,6 +22,7 @@ trace_app = typer.Typer(help="Show every step of a convolution, a pooling, or a 
 _INPUT_HELP = ("Input plane: '1,1,0;0,1,1' (rows split by ';'), JSON, or a .txt/.json/.npy/"
                "image file (read as grayscale 0..255).")
 Json = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+DEFAULT_EXAMPLE = "lecture"  # the 5x5 * 3x3 example of the slides: 4 3 4 / 2 4 3 / 2 3 4
 
 
 def _emit(trace, json_output: bool, nonzero: bool = False) -> None:
@@ -33,7 +35,8 @@ def _emit(trace, json_output: bool, nonzero: bool = False) -> None:
 @trace_app.command("conv")
 def conv_command(
     example: Annotated[str | None, typer.Option(
-        help=f"A lecture example: {', '.join(CONV_EXAMPLES)}.")] = None,
+        help=f"A lecture example: {', '.join(CONV_EXAMPLES)} (with no option at all: "
+        f"{DEFAULT_EXAMPLE}).")] = None,
     input_spec: Annotated[str | None, typer.Option("--input", help=_INPUT_HELP)] = None,
     kernel: Annotated[str | None, typer.Option(help="A kernel name (see `cnnlab kernels`) or "
                                                "matrix like '1,0,1;0,1,0;1,0,1'.")] = None,
@@ -46,6 +49,10 @@ def conv_command(
     json_output: Json = False,
 ) -> None:
     """Print each window, its products with the kernel, their sum, and the feature map."""
+    if example is None and input_spec is None and kernel is None:
+        example = DEFAULT_EXAMPLE
+        note(f"the lecture's worked example (--example {DEFAULT_EXAMPLE}); --input and --kernel "
+             f"trace your own")
     if example is not None and (input_spec or kernel):
         raise CnnlabError("--example already sets the input and the kernel")
     if example is not None:

@@ -46,7 +46,8 @@ def build_config(recipe: str, config: str | None, sets: list[str],
 def train_command(
     model: Annotated[str | None, typer.Option(help="Registry name (`cnnlab models`).")] = None,
     weights: Annotated[str | None, typer.Option(
-        help="Initial weights (.pth/.safetensors, e.g. torchvision's) to fine-tune.")] = None,
+        help="Initial weights to fine-tune (a head of another size starts fresh): a "
+        ".pth/.safetensors file, `torchvision` or a torchvision weights name.")] = None,
     recipe: Annotated[str, typer.Option(help="Named recipe (`cnnlab train --list-recipes`).")]
     = "fashion-mnist",
     config: Annotated[str | None, typer.Option(help="YAML file of config overrides.")] = None,

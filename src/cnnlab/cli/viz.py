@@ -1,7 +1,9 @@
 """``cnnlab viz ...``: pictures of what a network learned, each a PNG (and numbers with --json).
 
 MODEL is a run folder or a zoo name (random weights unless ``--weights``). Every command is a
-call into ``cnnlab.visualize``; see docs/visualize.md.
+call into ``cnnlab.visualize``; see docs/visualize.md. Commands that look at one layer's output
+(activations, receptive-field, top-patches, the CAMs) share one default for ``--layer``: the
+last layer with a spatial output (``last_spatial_layer``), named on stderr when it is chosen.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from typing import Annotated
 
 import typer
 
-from cnnlab.cli.common import console, print_json
+from cnnlab.cli.common import WEIGHTS_HELP, console, print_json
 from cnnlab.complexity.receptive_field import receptive_field_map
+from cnnlab.console import note
 from cnnlab.evaluation.mistakes import find_mistakes
 from cnnlab.inference.classify import preprocess
-from cnnlab.models.feature_extraction import describe_layers
+from cnnlab.models.feature_extraction import describe_layers, last_spatial_layer
 from cnnlab.visualize import activations as act
 from cnnlab.visualize import attribution as attr
 from cnnlab.visualize import filters as filt
@@ -33,8 +36,7 @@ viz_app = typer.Typer(help="Pictures of what a network learned: filters, activat
 Model = Annotated[str, typer.Argument(help="A run folder, or a zoo model name (`cnnlab models`).")]
 Run = Annotated[Path, typer.Argument(help="A run folder written by `cnnlab train`.")]
 Image = Annotated[Path, typer.Argument(help="An image file (PNG, JPEG, any size or mode).")]
-Weights = Annotated[str | None, typer.Option(help="Weights file for a model name "
-                                             "(e.g. torchvision's .pth).")]
+Weights = Annotated[str | None, typer.Option(help=WEIGHTS_HELP)]
 Size = Annotated[int | None, typer.Option(help="Square input side in pixels (default: the "
                                           "model's own, e.g. 224).")]
 Out = Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write "
@@ -43,7 +45,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON (m
                                     ".npy beside the PNG).")]
 Invert = Annotated[str, typer.Option(help="auto, yes or no: invert gray levels (as predict).")]
 Target = Annotated[str | None, typer.Option(help="Class index or name (default: predicted).")]
-Layer = Annotated[str | None, typer.Option(help="Layer name as `cnnlab viz layers` prints it.")]
+Layer = Annotated[str | None, typer.Option(help="Layer name as `cnnlab viz layers` prints it "
+                                         "(default: the last layer with a spatial output).")]
 Channel = Annotated[int | None, typer.Option(help="Channel of the layer.")]
 DataDir = Annotated[str | None, typer.Option(help="Folder with the dataset files.")]
 
@@ -54,6 +57,16 @@ def _finish(png: Path, numbers: dict, json_output: bool, array: object = None) -
         print_json({"png": str(png), **extra, **numbers})
     else:
         console.print(f"wrote {png}")
+
+
+def _layer(net, meta: dict, layer: str | None) -> str:
+    """``layer``, or the shared default, said in one line (the same rule as Grad-CAM's)."""
+    if layer is not None:
+        return layer
+    chosen = last_spatial_layer(net, tuple(meta["input_size"]))
+    note(f"layer: {chosen} (default: the last layer with a spatial output; --layer picks "
+         f"another, `cnnlab viz layers` lists them)")
+    return chosen
 
 
 def _out(out: Path | None, command: str) -> Path:
@@ -88,8 +101,7 @@ def filters_command(model: Model, layer: Layer = None, input_channel: Annotated[
 
 
 @viz_app.command("activations")
-def activations_command(model: Model, image: Image, layer: Annotated[str, typer.Option(
-        help="Layer name as `cnnlab viz layers` prints it.")],
+def activations_command(model: Model, image: Image, layer: Layer = None,
         top: Annotated[int, typer.Option(help="How many channels (by mean activation).")] = 16,
         channel: Annotated[list[int] | None, typer.Option(
             help="Show these channels instead (repeatable).")] = None,
@@ -98,15 +110,15 @@ def activations_command(model: Model, image: Image, layer: Annotated[str, typer.
     """Feature maps of a layer for IMAGE: the top channels by mean activation."""
     net, meta = load_subject(model, weights, size)
     x = preprocess(image, meta, invert)
-    maps = act.activation_maps(net, layer, x, top, channel)
+    maps = act.activation_maps(net, _layer(net, meta, layer), x, top, channel)
     png = act.plot_activations(maps, denormalize(x, meta), _out(out, "activations"),
                                meta["model"])
     _finish(png, maps.to_dict(), json_output, maps.maps)
 
 
 @viz_app.command("receptive-field")
-def receptive_field_command(model: Model, image: Image, layer: Annotated[str, typer.Option(
-        help="Layer name as `cnnlab viz layers` prints it.")], channel: Channel = None,
+def receptive_field_command(model: Model, image: Image, layer: Layer = None,
+        channel: Channel = None,
         y: Annotated[int | None, typer.Option(help="Unit row (default: centre).")] = None,
         x: Annotated[int | None, typer.Option(help="Unit column (default: centre).")] = None,
         weights: Weights = None, size: Size = None, invert: Invert = "auto", out: Out = None,
@@ -114,16 +126,16 @@ def receptive_field_command(model: Model, image: Image, layer: Annotated[str, ty
     """Theoretical (profiler) and effective (gradient) receptive field of one unit."""
     net, meta = load_subject(model, weights, size)
     inp = preprocess(image, meta, invert)
-    result = receptive_field_map(net, inp, layer, channel, y, x)
+    result = receptive_field_map(net, inp, _layer(net, meta, layer), channel, y, x)
     png = rf.plot_receptive_field(result, denormalize(inp, meta), _out(out, "receptive-field"),
                                   meta["model"])
     _finish(png, result.to_dict(), json_output, result.gradient)
 
 
 @viz_app.command("top-patches")
-def top_patches_command(model: Model, layer: Annotated[str, typer.Option(
-        help="Layer name as `cnnlab viz layers` prints it.")],
+def top_patches_command(model: Model,
         channel: Annotated[int, typer.Option(help="Channel of the layer.")],
+        layer: Layer = None,
         images: Annotated[Path | None, typer.Option(
             help="Folder of images to search (default: a run's test split).")] = None,
         limit: Annotated[int | None, typer.Option(help="Search only the first N images.")]
@@ -134,7 +146,7 @@ def top_patches_command(model: Model, layer: Annotated[str, typer.Option(
     """The input patches (receptive fields) that most activate a channel over a dataset."""
     net, meta = load_subject(model, weights, size)
     batches = tp.source_batches(meta, images, data_dir, limit)
-    result = tp.top_patches(net, layer, channel, batches, meta, top)
+    result = tp.top_patches(net, _layer(net, meta, layer), channel, batches, meta, top)
     png = tp.plot_top_patches(result, _out(out, "top-patches"), meta["model"])
     _finish(png, result.to_dict(), json_output)
 
@@ -158,19 +170,21 @@ def occlusion_command(model: Model, image: Image, target: Target = None,
 
 def _attribution_command(method: str) -> None:
     unit_help = " With --layer and --channel: that channel's strongest unit instead of a class."
+    cam = method in attr.CAM_METHODS
 
     def command(model: Model, image: Image, target: Target = None, layer: Layer = None,
                 channel: Channel = None, weights: Weights = None, size: Size = None,
                 invert: Invert = "auto", out: Out = None, json_output: Json = False) -> None:
         net, meta = load_subject(model, weights, size)
         x = preprocess(image, meta, invert)
+        if cam:
+            layer = _layer(net, meta, layer)
         result = attr.attribute(net, x, method, target=parse_target(target, meta),
                                 classes=meta.get("classes"), layer=layer, channel=channel)
         png = attr.plot_attribution(result, denormalize(x, meta), _out(out, method),
                                     meta["model"])
         _finish(png, result.to_dict(), json_output, result.heat)
 
-    cam = method in attr.CAM_METHODS
     command.__doc__ = (f"{attr.DESCRIPTIONS[method]} for IMAGE."
                        + (" --layer picks the conv layer (default: the last spatial one)."
                           if cam else unit_help))

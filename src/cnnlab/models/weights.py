@@ -1,5 +1,8 @@
 """Loading weight files into zoo models (state dicts from cnnlab, torchvision or timm).
 
+``weights`` may also name torchvision's published weights (``"torchvision"``,
+``"IMAGENET1K_V2"``); torchvision_weights.py fetches the file into torch's hub cache first.
+
 A family whose keys differ from the weight provider's declares the conversion in its models'
 metadata, ``ModelInfo.convert_state`` (e.g. senet.py's ``from_timm_legacy_senet``); models that
 share torchvision's module layout need none.
@@ -12,20 +15,27 @@ from pathlib import Path
 from torch import nn
 
 from cnnlab.checkpoint import StateDict, load_state_file, load_state_into
+from cnnlab.errors import CnnlabError
 from cnnlab.models.registry import model_info
+from cnnlab.models.torchvision_weights import fetch, find_weights, is_weight_name
 
 
 def load_pretrained(model: nn.Module, weights: str | Path | StateDict,
                     new_head: bool = False) -> nn.Module:
-    """Load a weights file (.pth/.pt/.safetensors) or a state dict into ``model`` (in place).
+    """Load a weights file (.pth/.pt/.safetensors), a torchvision weights name (``"torchvision"``
+    for the default, ``"IMAGENET1K_V2"``, ...) or a state dict into ``model`` (in place).
 
     With ``new_head=True`` (fine-tuning), classifier weights whose shape differs from the
     model's (1000 ImageNet classes into a 10-class model) are left freshly initialized; every
     other tensor must still fit exactly.
     """
+    name = getattr(model, "registry_name", None)
+    if is_weight_name(weights):
+        if name is None:
+            raise CnnlabError(f"--weights {weights}: torchvision weights need a registry model")
+        weights = fetch(find_weights(name, str(weights)))
     source = str(weights) if not isinstance(weights, dict) else "state dict"
     state = weights if isinstance(weights, dict) else load_state_file(weights)
-    name = getattr(model, "registry_name", None)
     convert = model_info(name).convert_state if name is not None else None
     if convert is not None:
         state = convert(state)

@@ -1,4 +1,7 @@
-"""The rich progress bar and end-of-run summary table of ``cnnlab train``."""
+"""The rich progress bar and end-of-run summary table of ``cnnlab train``.
+
+The bar is drawn only on a terminal (``cnnlab.console``); in a log each epoch still gets its line.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +9,25 @@ import time
 from pathlib import Path
 from typing import Self
 
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from cnnlab.console import make_console, progress_enabled
 
 
 class TrainProgress:
     """Progress over all epochs with running loss, accuracy and images/s."""
 
     def __init__(self, epochs: int, images_per_epoch: int, quiet: bool = False) -> None:
-        self.console = Console(stderr=True)
+        self.console = make_console(stderr=True)
         self.quiet = quiet
         self.epochs = epochs
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
             TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]:.2%}  "
                        "{task.fields[ips]:,.0f} img/s"),
-            TimeElapsedColumn(), console=self.console, disable=quiet, transient=False)
+            TimeElapsedColumn(), console=self.console,
+            disable=quiet or not progress_enabled(), transient=False)
         self.total = images_per_epoch
         self._reset(1)
 
@@ -77,4 +82,4 @@ class TrainProgress:
                           f"{r['test_acc']:.2%}" if scored else "",
                           f"{r['test_top5']:.2%}" if scored else "", f"{r['seconds']:.1f}",
                           f"{r['images_per_s']:,.0f}")
-        Console().print(table)
+        make_console().print(table)

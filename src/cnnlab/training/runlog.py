@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnlab.data import FileDataset, InMemoryDataset
+from cnnlab.errors import CnnlabError
 from cnnlab.fileio import write_text
 from cnnlab.training.config import TrainConfig
 
@@ -37,8 +38,11 @@ class RunLog:
         self.out = out
         self.writer = None
         if tensorboard:
-            from torch.utils.tensorboard import SummaryWriter
-
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is in the dev extra, not in `make demo`'s install
+                raise CnnlabError("tensorboard=true needs the tensorboard package: "
+                                  "pip install tensorboard (or `make dev`)") from None
             self.writer = SummaryWriter(str(out / "tensorboard"))
 
     def epoch(self, rows: list[dict[str, Any]]) -> None:
