@@ -8,8 +8,6 @@ stay readable) and no progress bars, whose redraws only fill a log with noise.
 
 from __future__ import annotations
 
-import sys
-
 from rich.console import Console
 
 # Wide enough for the widest table cnnlab prints (a profile with FLOPs and other ops); tables
@@ -29,7 +27,3 @@ def progress_enabled() -> bool:
     """Whether progress bars should be drawn: only when stderr (where they go) is a terminal."""
     return Console(stderr=True).is_terminal
 
-
-def note(message: str) -> None:
-    """One line on stderr for the person at the terminal; stdout stays the command's result."""
-    print(message, file=sys.stderr, flush=True)

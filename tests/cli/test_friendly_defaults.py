@@ -66,8 +66,8 @@ def test_viz_commands_share_the_default_layer_and_name_it(command, extra, photo,
     data = json.loads(captured.out)
     layer = data.get("layer") or data.get("target", {}).get("layer")
     assert layer == expected
-    notes = [ln for ln in captured.err.splitlines() if ln.startswith("layer: ")]
-    assert notes == [(f"layer: {expected} (default: the last layer with a spatial output; "
+    notes = [ln for ln in captured.err.splitlines() if ln.startswith("note: layer: ")]
+    assert notes == [(f"note: layer: {expected} (default: the last layer with a spatial output; "
                       f"--layer picks another, `cnnlab viz layers` lists them)")]
 
 

@@ -109,7 +109,7 @@ CASES = {
     "filter-missing": (["filter", "MISSING", "-o", "x.png"], "no such file"),
     "filter-no-input": (["filter", "-o", "x.png"], "either an IMAGE file or --sample"),
     "filter-unknown-sample": (["filter", "--sample", "dog", "-o", "x.png"], "unknown sample"),
-    "trace-no-example": (["trace", "conv"], "give --example NAME"),
+    "trace-input-only": (["trace", "conv", "--input", "1,2;3,4"], "give --example NAME"),
     "trace-unknown-example": (["trace", "conv", "--example", "nope"], "unknown example"),
     "trace-kernel-not-single": (["trace", "conv", "--input", "1,2;3,4", "--kernel",
                                  "sobel-magnitude"], "not a single"),

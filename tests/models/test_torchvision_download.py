@@ -97,7 +97,7 @@ def test_right_hash_downloads_into_the_hub_cache_and_loads_equal(served, server,
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["top"][0]["class"]  # stdout is only the JSON
     # One note on stderr and no progress bar (stderr is not a terminal here).
-    assert captured.err.splitlines() == [f"downloading {server}/ok/{name} -> {hub / name}"]
+    assert captured.err.splitlines() == [f"note: downloading {server}/ok/{name} -> {hub / name}"]
     assert _cache_files(hub) == [name]
     # Cached now: a server that answers 404 is never asked.
     _serve_at(monkeypatch, f"{server}/gone/{name}")

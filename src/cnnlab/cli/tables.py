@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.console import note
+from cnnlab.errors import note
 from cnnlab.fileio import write_text
 from cnnlab.papers import compare
 from cnnlab.papers.chart import chart_points, plot_complexity

@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import print_json
-from cnnlab.console import note
 from cnnlab.convolution.examples import CONV_EXAMPLES, POOL_EXAMPLE, conv_example
 from cnnlab.convolution.kernels import get_kernel
 from cnnlab.convolution.matrices import read_matrix
 from cnnlab.convolution.shapes import parse_size
 from cnnlab.convolution.steps import trace_conv, trace_layer, trace_pool
 from cnnlab.convolution.steps_text import format_layer, format_steps
-from cnnlab.errors import CnnlabError
+from cnnlab.errors import CnnlabError, note
 
 trace_app = typer.Typer(help="Show every step of a convolution, a pooling, or a layer's shapes.",
                         no_args_is_help=True)

@@ -15,7 +15,7 @@ import typer
 
 from cnnlab.cli.common import WEIGHTS_HELP, console, print_json
 from cnnlab.complexity.receptive_field import receptive_field_map
-from cnnlab.console import note
+from cnnlab.errors import note
 from cnnlab.evaluation.mistakes import find_mistakes
 from cnnlab.inference.classify import preprocess
 from cnnlab.models.feature_extraction import describe_layers, last_spatial_layer

@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 import torch.hub
 from torchvision.models import get_model_weights
 
-from cnnlab.console import note, progress_enabled
-from cnnlab.errors import CnnlabError
+from cnnlab.console import progress_enabled
+from cnnlab.errors import CnnlabError, note
 from cnnlab.models.registry import list_models, model_info
 
 KEYWORDS = ("torchvision", "DEFAULT")  # both mean torchvision's default weights for the model
