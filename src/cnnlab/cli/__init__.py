@@ -61,6 +61,8 @@ COMMANDS: dict[str, CommandEntry] = {
         "attributions, confusion and mistakes."),
     "benchmark": CommandEntry("cnnlab.cli.benchmark",
         "Measure speed: `cnnlab benchmark infer MODEL`."),
+    "experiment": CommandEntry("cnnlab.cli.experiment",
+        "Rerun the lecture's claims: `cnnlab experiment list`, `cnnlab experiment run NAME`."),
 }
 
 HELP = ("Convolutional neural networks for image classification: from what a convolution "
