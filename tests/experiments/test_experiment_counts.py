@@ -4,6 +4,7 @@ parameter counts of the trained models."""
 
 from __future__ import annotations
 
+import pytest
 from experiment_checks import check_report, run_tiny
 
 from cnnlab.runs import load_checkpoint
@@ -57,4 +58,4 @@ def test_squeeze_excite_overhead_is_the_se_modules(tmp_path):
     profile = results["numbers"]["profile"]
     assert profile["plain"]["params"] == plain
     assert profile["se"]["params"] == plain + se_params
-    assert results["numbers"]["extra_params"] == se_params / plain
+    assert results["numbers"]["extra_params"] == pytest.approx(se_params / plain)

@@ -63,7 +63,7 @@ def test_ensemble_member_errors_are_cnnlab_evaluates(tmp_path, capsys):
         probs.append(preds.log_probs.double().exp())
     average = torch.stack(probs).mean(0)
     by_hand = (average.argmax(1) != preds.labels).double().mean().item()
-    assert results["numbers"]["uniform_error"] == pytest.approx(by_hand, abs=1e-12)
+    assert results["numbers"]["uniform_error"] == pytest.approx(by_hand, abs=1e-6)  # float32 top-1
     assert sum(results["numbers"]["tuned_weights"]) == pytest.approx(1.0)
     assert "held-out training images" in results["numbers"]["tuned_on"]
 
@@ -88,4 +88,5 @@ def test_regularization(tmp_path):
                                                       else 0.0)
         gap = results["numbers"][model["arm"]]["gap"]["values"][0]
         metrics = last_metrics(out / model["run_dir"])
-        assert gap == pytest.approx(float(metrics["train_acc"]) - float(metrics["test_acc"]))
+        assert gap == pytest.approx(float(metrics["train_acc"]) - float(metrics["test_acc"]),
+                                   abs=1e-6)

@@ -1,7 +1,7 @@
 """Means, seed spreads and the verdict rule every experiment uses.
 
 The rule: an effect counts only when the difference of two arms' means is larger than the
-larger of their seed ranges (max - min over seeds). A smaller effect is "not shown at this
+larger of their seed ranges (max - min over seeds), and than the measurement's resolution. A smaller effect is "not shown at this
 scale", never "reproduced"; one seed has no range, so nothing is shown with one seed.
 """
 
@@ -53,11 +53,17 @@ def spread(values) -> Spread:
 
 
 def lower(statement: str, low: Spread, high: Spread, what: str, scale: float = 100.0,
-          unit: str = " points") -> Finding:
-    """Finding for the claim "``low`` is lower than ``high``" by the rule of the module doc."""
-    effect, noise = high.mean - low.mean, max(low.range, high.range)
+          unit: str = " points", resolution: float = 0.0) -> Finding:
+    """Finding for the claim "``low`` is lower than ``high``" by the rule of the module doc.
+
+    ``resolution``: the measurement's step (e.g. one epoch of steps); an effect must also
+    exceed it, since seeds that land in the same step show no range.
+    """
+    effect, noise = high.mean - low.mean, max(low.range, high.range, resolution)
     measured = (f"{what}: difference of means {effect * scale:+.2f}{unit}, larger seed range "
-                f"{noise * scale:.2f}{unit}")
+                f"{max(low.range, high.range) * scale:.2f}{unit}")
+    if resolution:
+        measured += f", resolution {resolution * scale:.2f}{unit}"
     if min(len(low.values), len(high.values)) < 2:
         return Finding(statement, NOT_SHOWN, f"{measured}; one seed gives no spread to compare "
                                              "the effect with")
