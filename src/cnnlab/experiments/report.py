@@ -21,8 +21,9 @@ from cnnlab.fileio import write_json, write_text
 
 FIGURE = "figure.png"
 RULE = ("An effect counts only when the difference of the two means exceeds the larger seed "
-        "range (max - min over seeds) of the two arms; a smaller one is \"not shown at this "
-        "scale\". Counted numbers (parameters, MACs, receptive fields) are exact.")
+        "range (max - min over seeds) of the two arms, and the measurement's resolution where "
+        "it has one; a smaller one is \"not shown at this scale\". Counted numbers "
+        "(parameters, MACs, receptive fields) are exact.")
 _SETUP_KEYS = ("dataset", "train_subset", "test_subset", "holdout", "epochs", "batch_size",
                "optimizer", "lr", "schedule", "weight_decay", "in_memory")
 

@@ -1,8 +1,9 @@
 """Means, seed spreads and the verdict rule every experiment uses.
 
 The rule: an effect counts only when the difference of two arms' means is larger than the
-larger of their seed ranges (max - min over seeds), and than the measurement's resolution. A smaller effect is "not shown at this
-scale", never "reproduced"; one seed has no range, so nothing is shown with one seed.
+larger of their seed ranges (max - min over seeds) and than the measurement's resolution. A
+smaller effect is "not shown at this scale", never "reproduced"; one seed has no range, so
+nothing is shown with one seed.
 """
 
 from __future__ import annotations
