@@ -97,10 +97,9 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(**_CONSTANT, epochs=2), seeds=1, data="synthetic",
                       duration="seconds (synthetic data)", arms={"width": 4, "target": 0.5}),
-        # 16 steps an epoch: the finer the epochs, the finer the steps-to-target count
-        "quick": Scale(scales.quick(**_CONSTANT, train_subset=1024, batch_size=64, epochs=16,
-                                    eval_every=16), seeds=2,
-                       duration="about 3 min on 2 CPU cores alone",
+        "quick": Scale(scales.quick(**_CONSTANT, train_subset=2048, batch_size=64, epochs=8,
+                                    eval_every=8), seeds=2,
+                       duration=scales.measured(4, 29),
                        arms={"width": 16, "target": 0.2}),
         "paper": Scale(scales.paper(**_CONSTANT, epochs=40), seeds=3,
                        duration="minutes on a GPU", arms={"width": 32, "target": 0.25}),

@@ -14,6 +14,8 @@ def error_curves(context: Context, keys: list[str], title: str) -> Callable[[Pat
     """He et al.'s style: training error thin, test error bold, per epoch, seed means."""
 
     def draw(path: Path) -> Path:
+        from matplotlib.ticker import MaxNLocator
+
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -28,6 +30,7 @@ def error_curves(context: Context, keys: list[str], title: str) -> Callable[[Pat
             ax.plot(epochs, train, "--", lw=1, color=color, label=f"{label} train")
             ax.plot(epochs, test, "-", lw=2.5, color=color, label=f"{label} test")
         ax.set(xlabel="epoch", ylabel="error (%)", title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()

@@ -40,3 +40,15 @@ def paper(**overrides: Any) -> dict[str, Any]:
 
 # Synthetic split sizes of the tiny scale (``write_fashion_mnist_like``).
 TINY_TRAIN, TINY_TEST = 256, 100
+
+
+def measured(wall_minutes: float, cpu_seconds: float) -> str:
+    """The quick scale's cost as docs/make_experiments.py measured it on this session's
+    machine: 2 cores shared with other jobs, so the wall clock is longer than on an idle one."""
+    return (f"{wall_minutes:g} min wall ({cpu_seconds:g} CPU s of training) on 2 CPU cores "
+            "shared with other jobs")
+
+
+def estimated(minutes: float) -> str:
+    """The quick scale's cost before it was measured here."""
+    return f"about {minutes:g} min on 2 idle CPU cores (estimated)"
