@@ -41,6 +41,12 @@ def main() -> None:
         for file in FILES:
             if (folder / file).is_file():
                 shutil.copyfile(folder / file, target / file)
+        report = target / "report.md"
+        write_text(report, report.read_text(encoding="utf-8").replace(
+            "Every model's run folder is under `runs/` (`cnnlab evaluate runs/<name>` scores it "
+            "again)", "The run folders (checkpoints) are not committed; `python "
+            f"docs/make_experiments.py {name}` makes them again under `{args.work}/{name}/runs/`"
+            ", where `cnnlab evaluate` scores them"))
         write_summary()
 
 
