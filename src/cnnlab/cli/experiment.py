@@ -64,7 +64,7 @@ def run_command(
     """Train what the claim needs, then write report.md, results.json and figure.png."""
     get_experiment(name)  # an unknown name fails before anything is written
     folder = run_experiment(name, scale, seeds=seeds, device=device, out=out,
-                            data_dir=data_dir, threads=threads,
+                            data_dir=data_dir, threads=threads, show_training=True,
                             log=lambda line: console.print(line, highlight=False))
     console.print(f"verdict: {_verdict(folder / 'results.json')}  ({folder / 'report.md'})",
                   highlight=False)

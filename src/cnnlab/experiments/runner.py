@@ -37,13 +37,15 @@ Log = Callable[[str], None]
 def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
                    device: str = "auto", out: str | Path | None = None,
                    data_dir: str | None = None, threads: int = 0, log: Log = print,
-                   after_model: Callable[[int], None] | None = None) -> Path:
+                   after_model: Callable[[int], None] | None = None,
+                   show_training: bool = False) -> Path:
     """Train what experiment ``name`` needs at ``scale`` and write its report folder.
 
     ``seeds``: models per arm (default: the scale's); ``threads``: torch CPU threads (0: the
     scale's, else torch's default; 1 is fastest when other jobs share the cores);
-    ``after_model(i)`` is called after the i-th model (1-based) is finished. Returns the
-    report folder.
+    ``after_model(i)`` is called after the i-th model (1-based) is finished;
+    ``show_training``: the trainer's own progress bar and epoch lines for each model. Returns
+    the report folder.
     """
     experiment = get_experiment(name)
     if scale not in SCALES:
@@ -57,6 +59,7 @@ def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
     base = base.replace({"device": device, "data_dir": _data_dir(folder, plan.data, data_dir)})
     if threads:
         base.threads = threads
+    base.quiet = not show_training
     jobs = [(arm, seed) for seed in range(seeds) for arm in experiment.arms(plan)]
     start, trained = time.perf_counter(), []
     for i, (arm, seed) in enumerate(jobs, 1):
