@@ -14,7 +14,7 @@ from cnnlab.experiments import scales
 from cnnlab.experiments.base import Analysis, Arm, Context, Experiment, Scale
 from cnnlab.experiments.figures import error_bars
 from cnnlab.experiments.registry import register_experiment
-from cnnlab.experiments.stats import exact, not_lower
+from cnnlab.experiments.stats import exact, lower
 from cnnlab.experiments.tables import arm_numbers, numbers_dict
 from cnnlab.models import get_model
 
@@ -59,9 +59,9 @@ def _analyze(context: Context) -> Analysis:
                                   counts[key]["weights"], formula[key],
                                   "first-stage conv weights"))
         n = {k: arm_numbers(context, k) for k in (single, stacked)}
-        findings.append(not_lower(f"{_VARIANTS[single][0]} is no more accurate than "
-                                  f"{_VARIANTS[stacked][0]}:", n[single]["test_error"],
-                                  n[stacked]["test_error"], "test error"))
+        findings.append(lower(f"{_VARIANTS[stacked][0]} reach a lower test error than "
+                              f"{_VARIANTS[single][0]} (the \"regularization effect\"):",
+                              n[stacked]["test_error"], n[single]["test_error"], "test error"))
     columns = ["stage", "receptive field", "weights (profiler)", "formula", "MACs / stage",
                "test error (%)", "train s/model"]
     rows = []
