@@ -99,7 +99,7 @@ EXPERIMENT = register_experiment(Experiment(
                       duration="seconds (synthetic data)", arms={"width": 4, "target": 0.5}),
         "quick": Scale(scales.quick(**_CONSTANT, train_subset=2048, batch_size=64, epochs=8,
                                     eval_every=8), seeds=2,
-                       duration=scales.measured(4, 29),
+                       duration=scales.measured(3.2, 29),
                        arms={"width": 16, "target": 0.2}),
         "paper": Scale(scales.paper(**_CONSTANT, epochs=40), seeds=3,
                        duration="minutes on a GPU", arms={"width": 32, "target": 0.25}),

@@ -80,7 +80,7 @@ EXPERIMENT = register_experiment(Experiment(
         "tiny": Scale(scales.tiny(), seeds=2, data="synthetic", duration="seconds",
                       arms={"width": 4, "holdout": 64}),
         "quick": Scale(scales.quick(train_subset=6000, epochs=3), seeds=5,
-                       duration=scales.measured(7, 41),
+                       duration=scales.measured(6.5, 41),
                        arms={"width": 16, "holdout": 2000}),
         "paper": Scale(scales.paper(epochs=30, lr=0.05), seeds=7,
                        duration="about an hour on a GPU (7 members)",

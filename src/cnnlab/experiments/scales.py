@@ -45,10 +45,6 @@ TINY_TRAIN, TINY_TEST = 256, 100
 def measured(wall_minutes: float, cpu_seconds: float) -> str:
     """The quick scale's cost as docs/make_experiments.py measured it on this session's
     machine: 2 cores shared with other jobs, so the wall clock is longer than on an idle one."""
-    return (f"{wall_minutes:g} min wall ({cpu_seconds:g} CPU s of training) on 2 CPU cores "
-            "shared with other jobs")
+    return (f"{wall_minutes:g} min of training wall clock ({cpu_seconds:g} CPU s) on 2 CPU "
+            "cores shared with other jobs")
 
-
-def estimated(minutes: float) -> str:
-    """The quick scale's cost before it was measured here."""
-    return f"about {minutes:g} min on 2 idle CPU cores (estimated)"
