@@ -65,6 +65,8 @@ COMMANDS: dict[str, CommandEntry] = {
         "Measure speed: `cnnlab benchmark infer MODEL`."),
     "studio": CommandEntry("cnnlab.cli.studio",
         "Serve the studio: interactive pages that compute with cnnlab's library, until Ctrl-C."),
+    "experiment": CommandEntry("cnnlab.cli.experiment",
+        "Rerun the lecture's claims: `cnnlab experiment list`, `cnnlab experiment run NAME`."),
 }
 
 HELP = ("Convolutional neural networks for image classification: from what a convolution "

@@ -7,6 +7,7 @@ submodules, never from this package.
 """
 
 from cnnlab.models import (  # noqa: F401  (importing a family registers its models)
+    ablation,
     alexnet,
     fast,
     googlenet,

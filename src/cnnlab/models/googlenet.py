@@ -101,6 +101,30 @@ class Inception(nn.Module):
         return torch.cat([branch(x) for branch in branches], 1)
 
 
+# Batch norm and a true 5x5 branch: the small inception nets of models/ablation.py.
+BN_5X5 = _Variant(batch_norm=True, lrn=False, branch3_kernel=5, pool4_kernel=3,
+                  aux_paper_pool=False, dropout=0.0)
+
+
+class NaiveInception(nn.Module):
+    """The naive module (Szegedy et al. Fig. 2a): 1x1, 3x3 and 5x5 convs and a 3x3 max pool on
+    the input, concatenated. N x cin x H x W -> N x (cin + c1 + c3 + c5) x H x W: the pool
+    passes all cin channels on, so the depth grows with every module stacked."""
+
+    def __init__(self, cin: int, widths: tuple[int, int, int], variant: _Variant) -> None:
+        super().__init__()
+        ch1x1, ch3x3, ch5x5 = widths
+        conv = partial(BasicConv2d, batch_norm=variant.batch_norm)
+        self.branch1 = conv(cin, ch1x1, 1)
+        self.branch2 = conv(cin, ch3x3, 3, padding=1)
+        self.branch3 = conv(cin, ch5x5, 5, padding=2)
+        self.branch4 = nn.MaxPool2d(3, stride=1, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = (self.branch1, self.branch2, self.branch3, self.branch4)
+        return torch.cat([branch(x) for branch in branches], 1)
+
+
 class InceptionAux(nn.Module):
     """Auxiliary classifier: N x cin x 14 x 14 -> pool 4x4 -> 1x1 conv 128 -> FC 1024 -> FC."""
 

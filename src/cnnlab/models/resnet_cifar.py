@@ -16,6 +16,11 @@ the width, subsampling by 2 (stride-2 slicing) with the new channels zero-padded
 shortcuts have no parameters. The paper does not say where the zero channels go; we append them
 (the next convs are learned, so the place does not matter). The plain nets are the same stacks
 without shortcuts. No deviation otherwise; the global pool is adaptive, so any input size works.
+
+Options for the experiments: ``widths`` (narrower stages train faster on a CPU) and
+``attn="se"``, a squeeze-and-excitation module (Hu et al. 2017, ``layers.SqueezeExcite``) on the
+residual branch of every block before the addition, with ``se_reduction`` (16 in SENet; its
+hidden width is at least one channel).
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnlab.errors import CnnlabError
 from cnnlab.models.base import Classifier
-from cnnlab.models.layers import FcHead
+from cnnlab.models.layers import FcHead, SqueezeExcite
 from cnnlab.models.registry import ModelInfo, Paper, register_model
 
 
@@ -41,15 +47,22 @@ class CifarBlock(nn.Module):
     N x inplanes x H x W -> N x planes x H/stride x W/stride.
     """
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, shortcut: bool = True) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, shortcut: bool = True,
+                 se_reduction: int | None = None) -> None:
         super().__init__()
         self.conv1, self.bn1 = _conv3x3(inplanes, planes, stride), nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2, self.bn2 = _conv3x3(planes, planes), nn.BatchNorm2d(planes)
+        self.se = None
+        if se_reduction is not None:
+            # at least one hidden channel: 16x narrower than a 4-channel stage is nothing
+            self.se = SqueezeExcite(planes, min(se_reduction, planes))
         self.shortcut, self.stride, self.extra = shortcut, stride, planes - inplanes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        if self.se is not None:
+            out = self.se(out)
         if self.shortcut:
             identity = x[:, :, ::self.stride, ::self.stride]
             out = out + F.pad(identity, (0, 0, 0, 0, 0, self.extra))  # zero channels appended
@@ -63,11 +76,18 @@ class CifarResNet(FcHead, Classifier):
         blocks: n, the blocks per stage.
         shortcut: False gives the plain network.
         widths: filters per stage (16, 32, 64 in the paper).
+        attn: None, or "se" for a squeeze-and-excitation module in every block.
+        se_reduction: the SE module's channel reduction r (16 in Hu et al.).
     """
 
     def __init__(self, blocks: int, num_classes: int = 10, in_channels: int = 3,
-                 shortcut: bool = True, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+                 shortcut: bool = True, widths: tuple[int, int, int] = (16, 32, 64),
+                 attn: str | None = None, se_reduction: int = 16) -> None:
         super().__init__()
+        if attn not in (None, "se") or len(widths) != 3 or min(widths) < 1:
+            raise CnnlabError(f"attn must be None or 'se' and widths three positive numbers, "
+                              f"got {attn!r}, {widths!r}")
+        se = se_reduction if attn == "se" else None
         self.in_channels, self.num_classes = in_channels, num_classes
         self.conv1, self.bn1 = _conv3x3(in_channels, widths[0]), nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
@@ -75,7 +95,7 @@ class CifarResNet(FcHead, Classifier):
         for i, planes in enumerate(widths):
             stride = 1 if i == 0 else 2
             stage = [CifarBlock(inplanes if j == 0 else planes, planes, stride if j == 0 else 1,
-                                shortcut) for j in range(blocks)]
+                                shortcut, se) for j in range(blocks)]
             stages.append(nn.Sequential(*stage))
             inplanes = planes
         self.layer1, self.layer2, self.layer3 = stages
@@ -118,10 +138,12 @@ def _info(depth: int, shortcut: bool) -> ModelInfo:
     )
 
 
-def _cifar_net(depth: int, shortcut: bool, num_classes: int = 10,
-               in_channels: int = 3) -> CifarResNet:
+def _cifar_net(depth: int, shortcut: bool, num_classes: int = 10, in_channels: int = 3,
+               **options: Any) -> CifarResNet:
+    if "widths" in options:  # a JSON config gives a list
+        options["widths"] = tuple(options["widths"])
     return CifarResNet((depth - 2) // 6, num_classes=num_classes, in_channels=in_channels,
-                       shortcut=shortcut)
+                       shortcut=shortcut, **options)
 
 
 @register_model(_info(20, shortcut=True))
