@@ -48,8 +48,12 @@ browser:
 	  echo "note: install Chromium (apt-get install chromium) for the studio's browser tests"; \
 	fi
 
+# A second `make demo` keeps the finished run (cnnlab never overwrites one silently) and
+# evaluates it again; delete runs/demo, or pass --overwrite to cnnlab train, to train anew.
 demo: venv data
-	$(VENV)/bin/cnnlab train --out runs/demo
+	@if [ -f runs/demo/checkpoint.safetensors ]; then \
+	  echo "runs/demo holds a finished run: keeping it (rm -r runs/demo to train again)"; \
+	else $(VENV)/bin/cnnlab train --out runs/demo; fi
 	$(VENV)/bin/cnnlab evaluate runs/demo
 	$(VENV)/bin/cnnlab samples runs/demo/samples --count 4
 	$(VENV)/bin/cnnlab predict runs/demo runs/demo/samples/*.png

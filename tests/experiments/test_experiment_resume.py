@@ -11,6 +11,7 @@ from cnnlab.cli import main
 from cnnlab.errors import CnnlabError
 from cnnlab.experiments import list_experiments, run_experiment
 from cnnlab.experiments.runner import DONE
+from cnnlab.fileio import run_lock
 
 
 class _Stop(Exception):
@@ -25,7 +26,6 @@ def _stop_after_first(i: int) -> None:
 def test_interrupted_after_the_first_model_resumes_without_retraining(tmp_path):
     out = tmp_path / "lrn"
     with pytest.raises(_Stop):
-        run_experiment("lrn", "tiny", out=out, log=lambda line: None,
                        after_model=_stop_after_first)
     first, second = out / "runs" / "none-seed0", out / "runs" / "lrn-seed0"
     assert (first / DONE).is_file() and not second.exists()
@@ -58,6 +58,15 @@ def test_other_settings_in_the_same_folder_are_refused(tmp_path):
                        after_model=_stop_after_first)
     with pytest.raises(CnnlabError, match="holds lrn at scale tiny with 1 seeds"):
         run_experiment("lrn", "tiny", seeds=2, out=tmp_path / "x", log=lambda line: None)
+
+
+def test_a_folder_held_by_another_writer_is_refused_before_any_training(tmp_path):
+    out = tmp_path / "held"
+    with run_lock(out, "cnnlab experiment"):
+        with pytest.raises(CnnlabError, match=r"in use by pid \d+ \(cnnlab experiment"):
+            run_experiment("lrn", "tiny", out=out, log=lambda line: None)
+    assert not (out / "experiment.json").exists()
+    assert sorted(p.name for p in out.iterdir()) == [".cnnlab-lock"]
 
 
 def test_cli_list_and_errors(capsys):

@@ -24,7 +24,7 @@ from cnnlab.experiments.base import SCALES, Arm, Context, Experiment, Trained
 from cnnlab.experiments.registry import get_experiment
 from cnnlab.experiments.report import write_report
 from cnnlab.experiments.scales import TINY_TEST, TINY_TRAIN
-from cnnlab.fileio import write_json
+from cnnlab.fileio import LOCK_NAME, run_lock, write_json
 from cnnlab.runs import load_checkpoint
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.state import list_states
@@ -54,7 +54,20 @@ def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
     seeds = plan.seeds if seeds is None else seeds
     if seeds < 1:
         raise CnnlabError(f"--seeds must be >= 1, got {seeds}")
-    folder = open_output(Path(out or f"experiments/{name}-{scale}"), experiment, scale, seeds)
+    folder = Path(out or f"experiments/{name}-{scale}")
+    # One writer per experiment folder for the whole run, as for a training run.
+    with run_lock(folder, "cnnlab experiment"):
+        open_output(folder, experiment, scale, seeds)
+        _run_locked(experiment, scale, seeds, folder, device, data_dir, threads, log,
+                    after_model, show_training)
+    log(f"report: {folder / 'report.md'}")
+    return folder
+
+
+def _run_locked(experiment: Experiment, scale: str, seeds: int, folder: Path, device: str,
+                data_dir: str | None, threads: int, log: Log,
+                after_model: Callable[[int], None] | None, show_training: bool) -> None:
+    name, plan = experiment.name, experiment.scales[scale]
     base = TrainConfig().replace(plan.train, source=f"{name} {scale}")
     base = base.replace({"device": device, "data_dir": _data_dir(folder, plan.data, data_dir)})
     if threads:
@@ -68,8 +81,6 @@ def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
             after_model(i)
     context = Context(experiment, scale, plan, trained, folder)
     write_report(context, experiment.analyze(context), time.perf_counter() - start)
-    log(f"report: {folder / 'report.md'}")
-    return folder
 
 
 def open_output(folder: Path, experiment: Experiment, scale: str, seeds: int) -> Path:
@@ -87,7 +98,7 @@ def open_output(folder: Path, experiment: Experiment, scale: str, seeds: int) ->
             raise CnnlabError(f"{folder} holds {saved.get('experiment')} at scale "
                               f"{saved.get('scale')} with {saved.get('seeds')} seeds (or other "
                               "settings); choose another --out, or the same to resume")
-    elif folder.exists() and any(folder.iterdir()):
+    elif folder.exists() and any(p.name != LOCK_NAME for p in folder.iterdir()):
         raise CnnlabError(f"{folder} exists and is not an experiment folder; choose another --out")
     else:
         folder.mkdir(parents=True, exist_ok=True)
