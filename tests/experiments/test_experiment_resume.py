@@ -26,6 +26,7 @@ def _stop_after_first(i: int) -> None:
 def test_interrupted_after_the_first_model_resumes_without_retraining(tmp_path):
     out = tmp_path / "lrn"
     with pytest.raises(_Stop):
+        run_experiment("lrn", "tiny", out=out, log=lambda line: None,
                        after_model=_stop_after_first)
     first, second = out / "runs" / "none-seed0", out / "runs" / "lrn-seed0"
     assert (first / DONE).is_file() and not second.exists()
