@@ -34,7 +34,7 @@ def test_clean_picks_are_untouched_and_the_others_corrupted():
     # pick 0 is the table's first corruption, applied as corrupt() would
     severity_gen = torch.Generator().manual_seed(1)
     severity = int(torch.randint(1, 6, (1,), generator=severity_gen))
-    expected = corrupt(x[picks == 0], list(CORRUPTIONS)[0], severity, severity_gen)
+    expected = corrupt(x[picks == 0], next(iter(CORRUPTIONS)), severity, severity_gen)
     assert torch.equal(out[picks == 0], expected)
 
 

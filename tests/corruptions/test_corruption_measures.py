@@ -4,6 +4,7 @@ counts for the occluders."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -91,7 +92,7 @@ def test_translation_moves_the_centroid_by_the_severity_distance(severity):
 def test_perspective_moves_the_corners_by_up_to_the_severity_share():
     x = torch.ones(32, 1, 40, 40)
     lost = [1 - float(corrupt(x, "perspective", s, 0).mean()) for s in range(1, 6)]
-    assert all(b > a > 0 for a, b in zip(lost, lost[1:], strict=False)), lost
+    assert all(b > a > 0 for a, b in itertools.pairwise(lost)), lost
 
 
 @pytest.mark.parametrize("severity", [1, 2, 3, 4, 5])
@@ -110,9 +111,9 @@ def test_light_follows_its_formula(severity):
 def test_brightness_raises_and_shadow_lowers_the_mean():
     x = torch.rand(8, 3, 16, 16) * 0.5 + 0.25
     means = [float(corrupt(x, "brightness", s).mean()) for s in range(6)]
-    assert all(b > a for a, b in zip(means, means[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(means))
     shadows = [float(corrupt(x, "shadow", s, 1).mean()) for s in range(6)]
-    assert all(b < a for a, b in zip(shadows, shadows[1:], strict=False))
+    assert all(b < a for a, b in itertools.pairwise(shadows))
     # the dark edge keeps 1 - loss of the light, the lit edge all of it
     flat = torch.ones(64, 1, 32, 32)
     out = corrupt(flat, "shadow", 5, 1)

@@ -4,6 +4,8 @@ are one-line errors."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -78,7 +80,7 @@ def test_distance_to_clean_grows_with_severity(name):
     distance = [float((corrupt(x, name, s, 2).float() - clean).abs().mean())
                 for s in range(6)]
     assert distance[0] == 0.0
-    assert all(b > a for a, b in zip(distance, distance[1:], strict=False)), distance
+    assert all(b > a for a, b in itertools.pairwise(distance)), distance
 
 
 def test_bad_severities_and_names_are_one_line_errors():

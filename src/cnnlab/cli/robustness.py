@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -44,11 +45,13 @@ def robustness_command(
     """Errors under the lecture's challenges per corruption and severity, robustness.json."""
     settings = RobustnessSettings(parse_challenges(challenges), parse_severities(severities),
                                   seed, limit)
-    with console.status("scoring the clean test images") as status:
+    spinner = (contextlib.nullcontext() if json_output
+               else console.status("scoring the clean test images"))
+    with spinner as status:
         report = evaluate_robustness(
             target, settings, weights=weights, dataset=dataset, data_dir=data_dir,
-            reference=reference,
-            progress=lambda name, s: status.update(f"scoring {name}, severity {s}"))
+            reference=reference, progress=None if status is None else (
+                lambda name, s: status.update(f"scoring {name}, severity {s}")))
     if out is None:
         out = Path(target) if Path(target).is_dir() else Path(f"robustness-{Path(target).name}")
     paths = write_report(report, out)

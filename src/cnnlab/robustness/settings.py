@@ -48,6 +48,11 @@ def parse_severities(text: str) -> list[int]:
 
 def parse_challenges(names: list[str] | None) -> list[str]:
     """Challenge and/or corruption names (each item may be comma-separated) -> corruptions;
-    None or empty: all of them. "intraclass" alone is allowed: the report needs no corruption."""
+    None or empty: all of them. The intraclass report comes with every measurement."""
     items = [part.strip() for name in names or [] for part in name.split(",") if part.strip()]
-    return resolve_names(items) if items else list_corruptions()
+    corruptions = resolve_names(items) if items else list_corruptions()
+    if not corruptions:
+        raise CnnlabError("--challenges intraclass names no corruption: the intraclass "
+                          "report is part of every measurement; add a challenge such as "
+                          "viewpoint")
+    return corruptions
