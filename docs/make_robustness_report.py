@@ -25,14 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images" / "robustness"
 sys.path.insert(0, str(ROOT / "src"))
 
-from cnnlab.corruptions import (
-    CHALLENGES,
-    clutter,
-    deformation,
-    illumination,
-    occlusion,
-)
-from cnnlab.corruptions import viewpoint as view
+from cnnlab.corruptions import CHALLENGE_OF, PARAMETERS
 from cnnlab.fileio import write_text
 
 # The page; each {name} is filled in by page() from the two runs' robustness.json.
@@ -172,33 +165,10 @@ def pct(x: float | None) -> str:
 
 
 def severity_table() -> str:
-    rows = [("viewpoint", "rotation", "degrees, either way", view.ROTATION_DEGREES),
-            ("viewpoint", "shear", "horizontal shift per unit height, either way", view.SHEAR),
-            ("viewpoint", "scale", "zoom 1 +- this", view.SCALE_CHANGE),
-            ("viewpoint", "translation", "fraction of the side", view.TRANSLATION),
-            ("viewpoint", "perspective", "corner shift, fraction of the side",
-             view.PERSPECTIVE),
-            ("illumination", "brightness", "added to [0, 1] intensities",
-             illumination.BRIGHTNESS),
-            ("illumination", "contrast", "share of the distance to the mean kept",
-             illumination.CONTRAST),
-            ("illumination", "gamma", "x -> x ** gamma", illumination.GAMMA),
-            ("illumination", "shadow", "light lost at the dark edge of a ramp",
-             illumination.SHADOW),
-            ("deformation", "elastic", "RMS displacement, fraction of the side (Simard 2003)",
-             deformation.ELASTIC),
-            ("deformation", "warp", "wave amplitude, fraction of the side", deformation.WARP),
-            ("occlusion", "erase", "hidden fraction, one grey rectangle", occlusion.ERASED),
-            ("occlusion", "stripes", "hidden fraction, 4 grey bars", occlusion.STRIPED),
-            ("clutter", "texture", "background peak (gray) / blend weight (colour)",
-             clutter.CLUTTER),
-            ("clutter", "noise", "background peak (gray) / blend weight (colour)",
-             clutter.CLUTTER)]
     lines = ["| challenge | corruption | parameter | 1 | 2 | 3 | 4 | 5 |",
              "|---|---|---|---|---|---|---|---|"]
-    for challenge, name, what, values in rows:
-        assert name in CHALLENGES[challenge]  # the page lists what the code has
-        lines.append(f"| {challenge} | {name} | {what} | "
+    for name, (what, values) in PARAMETERS.items():
+        lines.append(f"| {CHALLENGE_OF[name]} | {name} | {what} | "
                      + " | ".join(f"{v:g}" for v in values) + " |")
     return "\n".join(lines)
 

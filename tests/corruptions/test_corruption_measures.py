@@ -157,14 +157,14 @@ def test_clutter_on_colour_images_blends_with_the_severity_weight():
 
 
 def test_elastic_displacement_has_the_severity_rms():
-    # a linear ramp: a displacement dx changes a pixel by dx / width, so the RMS change
-    # reads the RMS horizontal displacement (half of the field's, which has two components)
+    # linear ramps along x and along y: a displacement d changes a pixel by d / (side - 1),
+    # so the RMS change of each reads the RMS displacement along that axis
     side = 64
-    ramp = torch.linspace(0, 1, side).view(1, 1, 1, side).expand(32, 1, side, side).clone()
+    ramp_x = torch.linspace(0, 1, side).view(1, 1, 1, side).expand(64, 1, side, side)
+    ramp_y = ramp_x.transpose(-1, -2)
     inner = (slice(None), slice(None), slice(12, -12), slice(12, -12))
     for severity in (1, 5):
-        out = corrupt(ramp, "elastic", severity, 3)
-        change = (out - ramp)[inner] * (side - 1)
-        rms = float(change.pow(2).mean().sqrt())
-        expected = ELASTIC[severity - 1] * side / math.sqrt(2)
-        assert rms == pytest.approx(expected, rel=0.2)
+        squares = [((corrupt(r.contiguous(), "elastic", severity, 3) - r)[inner] * (side - 1))
+                   .pow(2).mean() for r in (ramp_x, ramp_y)]
+        rms = float(((squares[0] + squares[1]) / 2).sqrt())
+        assert rms == pytest.approx(ELASTIC[severity - 1] * side, rel=0.2)

@@ -13,6 +13,7 @@ from cnnlab.corruptions import (
     CHALLENGE_OF,
     CHALLENGES,
     CORRUPTIONS,
+    PARAMETERS,
     check_severity,
     corrupt,
     list_corruptions,
@@ -41,6 +42,9 @@ def test_the_table_covers_the_lectures_six_challenges():
     assert CHALLENGES["intraclass"] == {}  # a report, not a corruption
     assert all(len(CHALLENGES[c]) >= 2 for c in list(CHALLENGES)[:5])
     assert {CHALLENGE_OF[n] for n in NAMES} == set(list(CHALLENGES)[:5])
+    # every corruption says what its severities mean, five values each
+    assert list(PARAMETERS) == NAMES
+    assert all(len(values) == 5 and what for what, values in PARAMETERS.values())
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -4,11 +4,12 @@ from cnnlab.corruptions.registry import (
     CHALLENGE_OF,
     CHALLENGES,
     CORRUPTIONS,
+    PARAMETERS,
     check_severity,
     corrupt,
     list_corruptions,
     resolve_names,
 )
 
-__all__ = ["CHALLENGES", "CHALLENGE_OF", "CORRUPTIONS", "check_severity", "corrupt",
+__all__ = ["CHALLENGES", "CHALLENGE_OF", "CORRUPTIONS", "PARAMETERS", "check_severity", "corrupt",
            "list_corruptions", "resolve_names"]

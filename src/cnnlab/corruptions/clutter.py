@@ -58,3 +58,5 @@ def noise(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.Tensor:
 
 
 CORRUPTIONS = {"texture": texture, "noise": noise}
+PARAMETERS = {name: ("background peak (gray) or blend weight (colour)", CLUTTER)
+              for name in CORRUPTIONS}

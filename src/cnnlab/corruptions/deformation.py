@@ -15,13 +15,14 @@ import torch
 
 from cnnlab.corruptions.base import base_grid, displace, gaussian_blur, level, uniform
 
-ELASTIC = (0.02, 0.035, 0.05, 0.065, 0.08)  # RMS displacement, fraction of the side
+ELASTIC = (0.02, 0.035, 0.05, 0.065, 0.08)  # RMS displacement per axis, fraction of the side
 ELASTIC_SIGMA = 1 / 8  # smoothing of the field, fraction of the side
 WARP = (0.03, 0.05, 0.07, 0.09, 0.11)  # wave amplitude, fraction of the side
 
 
 def elastic(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.Tensor:
-    """Move pixels along a smoothed random field with the severity's RMS displacement."""
+    """Move pixels along a smoothed random field with the severity's RMS displacement (per
+    axis, over the image)."""
     n, _, h, w = x.shape
     side = min(h, w)
     noise = torch.randn(n, 2, h, w, generator=gen).to(x.device)
@@ -42,3 +43,5 @@ def warp(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.Tensor:
 
 
 CORRUPTIONS = {"elastic": elastic, "warp": warp}
+PARAMETERS = {"elastic": ("RMS displacement per axis, fraction of the side", ELASTIC),
+              "warp": ("wave amplitude, fraction of the side", WARP)}

@@ -51,3 +51,7 @@ def shadow(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.Tensor
 
 CORRUPTIONS = {"brightness": brightness, "contrast": contrast, "gamma": gamma,
                "shadow": shadow}
+PARAMETERS = {"brightness": ("added to [0, 1] intensities", BRIGHTNESS),
+              "contrast": ("share of the distance to the mean kept", CONTRAST),
+              "gamma": ("x -> x ** gamma", GAMMA),
+              "shadow": ("light lost at the dark edge of a linear ramp", SHADOW)}

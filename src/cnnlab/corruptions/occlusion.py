@@ -54,3 +54,5 @@ def stripes(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.Tenso
 
 
 CORRUPTIONS = {"erase": erase, "stripes": stripes}
+PARAMETERS = {"erase": ("hidden fraction, one grey rectangle", ERASED),
+              "stripes": (f"hidden fraction, {STRIPE_PERIODS} grey bars", STRIPED)}

@@ -30,6 +30,10 @@ CHALLENGES: dict[str, dict[str, CorruptionFn]] = {
 }
 CORRUPTIONS: dict[str, CorruptionFn] = {name: fn for group in CHALLENGES.values()
                                         for name, fn in group.items()}
+# corruption -> (what its parameter is, the parameter at severities 1..5)
+PARAMETERS: dict[str, tuple[str, tuple[float, ...]]] = {
+    **viewpoint.PARAMETERS, **illumination.PARAMETERS, **deformation.PARAMETERS,
+    **occlusion.PARAMETERS, **clutter.PARAMETERS}
 CHALLENGE_OF: dict[str, str] = {name: challenge for challenge, group in CHALLENGES.items()
                                 for name in group}
 MAX_SEVERITY = max(SEVERITIES)

@@ -102,3 +102,8 @@ def perspective(x: torch.Tensor, severity: int, gen: torch.Generator) -> torch.T
 
 CORRUPTIONS = {"rotation": rotation, "shear": shear, "scale": scale,
                "translation": translation, "perspective": perspective}
+PARAMETERS = {"rotation": ("degrees, either way", ROTATION_DEGREES),
+              "shear": ("horizontal shift per unit of height, either way", SHEAR),
+              "scale": ("zoom by 1 +- this", SCALE_CHANGE),
+              "translation": ("shift, fraction of the side", TRANSLATION),
+              "perspective": ("corner shift, fraction of the side (at least half)", PERSPECTIVE)}
