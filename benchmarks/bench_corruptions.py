@@ -139,9 +139,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per contender")
     parser.add_argument("--run", help="also time `cnnlab robustness RUN` (all of it)")
     parser.add_argument("--run-limit", type=int, help="time it on the first N test images")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for both sides (0: torch's default)")
     parser.add_argument("--out", help="write the markdown report here")
     parser.add_argument("--note", default="", help="a line for the report (e.g. shared machine)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     try:
         test = load_dataset("fashion-mnist", "test")
         images, source = test.images[:args.images], "Fashion-MNIST test images"
@@ -161,7 +165,7 @@ def main() -> None:
              "Command: `.venv/bin/python benchmarks/bench_corruptions.py "
              + (f"--run {args.run} " if args.run else "")
              + (f"--run-limit {args.run_limit} " if args.run_limit else "")
-             + f"--images {args.images} "
+             + f"--images {args.images} --threads {args.threads} "
              f"--repeats {args.repeats} --out {args.out}`.",
              f"Best of {args.repeats} runs after a warm-up; both sides in the same run.",
              *([args.note] if args.note else []), "\n".join(lines)]

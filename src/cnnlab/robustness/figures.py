@@ -33,8 +33,8 @@ def plot_accuracy(report: RobustnessReport, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower left")
     axes[0][0].set_ylabel("top-1 accuracy (%)")
-    fig.suptitle(f"{report.target}: accuracy under the challenges ({report.samples:,} "
-                 f"test images)", fontsize=10)
+    fig.suptitle(f"{Path(report.target).name}: accuracy under the challenges "
+                 f"({report.samples:,} test images)", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 
