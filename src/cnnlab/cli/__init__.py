@@ -52,6 +52,8 @@ COMMANDS: dict[str, CommandEntry] = {
         "Parameters, MACs, activation memory and receptive fields, layer by layer and per block."),
     "tables": CommandEntry("cnnlab.cli.tables",
         "Print each published table next to cnnlab's numbers, with every difference explained."),
+    "robustness": CommandEntry("cnnlab.cli.robustness",
+        "Errors under the lecture's challenges per corruption and severity, robustness.json."),
     "ensemble": CommandEntry("cnnlab.cli.ensemble",
         "Each run and their ensemble: top-1 and top-5 error, best first."),
     "export": CommandEntry("cnnlab.cli.export",

@@ -14,6 +14,8 @@ sample by sample.
   pca-lighting    AlexNet's colour noise along the principal components of ImageNet RGB
   randaugment     torchvision's RandAugment (Cubuk 2020)
   trivialaugment  torchvision's TrivialAugmentWide (Mueller & Hutter 2021)
+  challenges      half the images get one of the lecture's challenge corruptions at a random
+                  severity (cnnlab.corruptions.mixing); batched for in-memory datasets
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 import torch
 from torchvision.transforms import v2
 
+from cnnlab.corruptions.mixing import RandomChallenge, corrupt_picked, draw_picks
 from cnnlab.errors import CnnlabError
 
 # Eigen-decomposition of the RGB covariance of ImageNet pixels in [0, 1], as published with
@@ -71,10 +74,13 @@ def _pieces(size: int) -> dict[str, tuple[bool, Callable[[], list]]]:
         "pca-lighting": (False, lambda: [PCALighting()]),
         "randaugment": (False, lambda: [v2.RandAugment()]),
         "trivialaugment": (False, lambda: [v2.TrivialAugmentWide()]),
+        "challenges": (False, lambda: [RandomChallenge()]),
     }
 
 
 AUGMENTATIONS = tuple(_pieces(1))
+# pieces BatchAugment draws for a whole batch at once; the others run sample by sample
+BATCHED = ("flip", "cifar", "pca-lighting", "challenges")
 _RGB_PIECES = {"alexnet", "vgg", "resnet", "pca-lighting"}
 
 
@@ -135,6 +141,9 @@ class BatchAugment:
 
     Random draws cover the whole global batch (``global_n`` samples) from ``step_generator`` and
     each process keeps its slice, so 2 processes with B/2 images see what 1 process with B sees.
+    The exception is "challenges": which image gets which corruption is drawn for the global
+    batch, but the draws inside a corruption (a direction, a patch) follow the images a
+    process holds, so they differ between process counts (their distribution does not).
     """
 
     def __init__(self, names: list[str], channels: int) -> None:
@@ -154,6 +163,8 @@ class BatchAugment:
                     offsets = torch.randint(0, 9, (global_n, 2), generator=gen)[part]
                     x = batch_pad_crop(x, offsets)
                 x = batch_flip(x, (torch.rand(global_n, generator=gen) < 0.5)[part])
+            elif name == "challenges":
+                x = corrupt_picked(x, draw_picks(global_n, gen)[part], gen)
             elif name == "pca-lighting":
                 alphas = torch.randn(global_n, 3, generator=gen)[part] * LIGHTING_STD
                 shift = (lighting_shift(alphas) * 255.0).to(x.device).view(-1, 3, 1, 1)

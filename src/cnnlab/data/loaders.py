@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
-from cnnlab.data.augment import BatchAugment, eval_transform, step_generator, train_transform
+from cnnlab.data.augment import (
+    BATCHED,
+    BatchAugment,
+    eval_transform,
+    step_generator,
+    train_transform,
+)
 from cnnlab.data.folder import Batch, FileDataset, collate, index_seed
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
@@ -78,7 +84,7 @@ class TrainBatches:
             yield step, Batch(x, self.data.labels[idx])
 
     def _slow(self) -> bool:
-        return any(n not in ("flip", "cifar", "pca-lighting") for n in self.augment.names)
+        return any(n not in BATCHED for n in self.augment.names)
 
     def _file_epoch(self, order: torch.Tensor, epoch: int,
                     steps: range) -> Iterator[tuple[int, Batch]]:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from cnnlab.data import load_dataset
 from cnnlab.data.loaders import split_holdout
+from cnnlab.data.registry import Dataset
 from cnnlab.device import pick_device
 from cnnlab.errors import CnnlabError
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy, topk_accuracy
@@ -52,16 +54,14 @@ def with_saved_views(spec: ViewSpec | None, meta: dict[str, Any]) -> ViewSpec:
                     spec.resize or saved.get("resize"), spec.scales)
 
 
-def run_predictions(run_dir: str | Path, split: str = "test", *,
-                    data_dir: str | Path | None = None, spec: ViewSpec | None = None,
-                    batch_size: int = 250, limit: int | None = None,
-                    indices: torch.Tensor | None = None, workers: int = 0,
-                    weights: str | Path | None = None,
-                    dataset: str | None = None) -> tuple[Predictions, dict[str, Any]]:
-    """Load a run's checkpoint and predict a split of its dataset; returns (predictions, meta).
+def load_for_evaluation(run_dir: str | Path, split: str = "test", *,
+                        data_dir: str | Path | None = None, limit: int | None = None,
+                        weights: str | Path | None = None, dataset: str | None = None
+                        ) -> tuple[nn.Module, Dataset, dict[str, Any]]:
+    """A run's model (or a zoo model's, with ``weights``) and the split to score it on.
 
-    ``run_dir`` may also be a zoo model name, with ``weights`` (e.g. torchvision's file) and
-    ``dataset`` (default: the model's native one). ``split`` is "test", or "holdout": the
+    Returns (model in eval mode on the CPU, dataset, checkpoint metadata). ``dataset``
+    defaults to the run's (or the model's native one); ``split`` is "test", or "holdout": the
     training images the run held out (config holdout).
     """
     model, meta = resolve_model(str(run_dir), weights=weights)
@@ -75,6 +75,22 @@ def run_predictions(run_dir: str | Path, split: str = "test", *,
         data = split_holdout(load_dataset(dataset, "train", data_dir), meta["holdout"])[1]
     else:
         data = load_dataset(dataset, "test", data_dir).subset(limit)
+    return model, data, meta
+
+
+def run_predictions(run_dir: str | Path, split: str = "test", *,
+                    data_dir: str | Path | None = None, spec: ViewSpec | None = None,
+                    batch_size: int = 250, limit: int | None = None,
+                    indices: torch.Tensor | None = None, workers: int = 0,
+                    weights: str | Path | None = None,
+                    dataset: str | None = None) -> tuple[Predictions, dict[str, Any]]:
+    """Load a run's checkpoint and predict a split of its dataset; returns (predictions, meta).
+
+    ``run_dir`` may also be a zoo model name, with ``weights`` (e.g. torchvision's file) and
+    ``dataset`` (default: the model's native one); see ``load_for_evaluation``.
+    """
+    model, data, meta = load_for_evaluation(run_dir, split, data_dir=data_dir, limit=limit,
+                                            weights=weights, dataset=dataset)
     spec = with_saved_views(spec, meta)
     device = pick_device("auto")
     preds = predict(model.to(device), data, device=device, batch_size=batch_size, spec=spec,

@@ -99,6 +99,12 @@ class TrainConfig:
     translate: int | None = 0  # in_memory: random shift by up to N pixels; None: recipe's rule
     fused_optimizer: bool = False  # torch's fused optimizer kernel where the device has one
 
+    def __post_init__(self) -> None:
+        # `--set augment=challenges` reads as one string; a string is one piece (or several,
+        # comma-separated), never its letters
+        if isinstance(self.augment, str):
+            self.augment = [part.strip() for part in self.augment.split(",") if part.strip()]
+
     def validate(self) -> TrainConfig:
         """Raise CnnlabError naming the first invalid field."""
         checks = [

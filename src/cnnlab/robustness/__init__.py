@@ -1,0 +1,1 @@
+"""How a model holds up under the lecture's challenges of recognition (``cnnlab robustness``)."""
