@@ -63,9 +63,9 @@ def test_other_settings_in_the_same_folder_are_refused(tmp_path):
 
 def test_a_folder_held_by_another_writer_is_refused_before_any_training(tmp_path):
     out = tmp_path / "held"
-    with run_lock(out, "cnnlab experiment"):
-        with pytest.raises(CnnlabError, match=r"in use by pid \d+ \(cnnlab experiment"):
-            run_experiment("lrn", "tiny", out=out, log=lambda line: None)
+    with (run_lock(out, "cnnlab experiment"),
+          pytest.raises(CnnlabError, match=r"in use by pid \d+ \(cnnlab experiment")):
+        run_experiment("lrn", "tiny", out=out, log=lambda line: None)
     assert not (out / "experiment.json").exists()
     assert sorted(p.name for p in out.iterdir()) == [".cnnlab-lock"]
 

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from cnnlab.cli import main
+from cnnlab.fileio import run_lock
 
 ARGS = ["--challenges", "viewpoint,brightness", "--challenges", "erase",
         "--severities", "1,3", "--limit", "120"]
@@ -114,3 +115,14 @@ def test_a_run_without_a_dataset_is_a_one_line_error(run_dir, tmp_path):
     result = run_cli("robustness", str(broken))
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "names no dataset" in result.stderr
+
+
+def test_a_run_folder_held_by_another_writer_is_refused_before_scoring(run_dir, fake_fashion,
+                                                                       capsys):
+    before = (run_dir / "robustness.json").stat().st_mtime_ns
+    capsys.readouterr()
+    with run_lock(run_dir, "cnnlab train"):
+        assert main(["robustness", str(run_dir), "--data-dir", str(fake_fashion), *ARGS]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is in use by pid" in err and "cnnlab train" in err, err
+    assert (run_dir / "robustness.json").stat().st_mtime_ns == before

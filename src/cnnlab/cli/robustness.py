@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
+from cnnlab.fileio import run_lock
 from cnnlab.robustness.evaluate import evaluate_robustness
 from cnnlab.robustness.outputs import write_report
 from cnnlab.robustness.report import RobustnessReport, table_rows
@@ -45,16 +46,25 @@ def robustness_command(
     """Errors under the lecture's challenges per corruption and severity, robustness.json."""
     settings = RobustnessSettings(parse_challenges(challenges), parse_severities(severities),
                                   seed, limit)
-    spinner = (contextlib.nullcontext() if json_output
-               else console.status("scoring the clean test images"))
-    with spinner as status:
-        report = evaluate_robustness(
-            target, settings, weights=weights, dataset=dataset, data_dir=data_dir,
-            reference=reference, progress=None if status is None else (
-                lambda name, s: status.update(f"scoring {name}, severity {s}")))
     if out is None:
         out = Path(target) if Path(target).is_dir() else Path(f"robustness-{Path(target).name}")
-    paths = write_report(report, out)
+    # One writer per folder: an existing folder (a run's) is held from the start, so a second
+    # robustness or a training run there is refused before minutes of scoring; a new folder is
+    # created (and held) only once the scoring has worked.
+    with contextlib.ExitStack() as held:
+        early = out.is_dir()
+        if early:
+            held.enter_context(run_lock(out, "cnnlab robustness"))
+        spinner = (contextlib.nullcontext() if json_output
+                   else console.status("scoring the clean test images"))
+        with spinner as status:
+            report = evaluate_robustness(
+                target, settings, weights=weights, dataset=dataset, data_dir=data_dir,
+                reference=reference, progress=None if status is None else (
+                    lambda name, s: status.update(f"scoring {name}, severity {s}")))
+        if not early:
+            held.enter_context(run_lock(out, "cnnlab robustness"))
+        paths = write_report(report, out)
     if json_output:
         print_json({**report.to_dict(), "files": {k: str(p) for k, p in paths.items()}})
         return
