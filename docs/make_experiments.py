@@ -20,6 +20,8 @@ from cnnlab.experiments import list_experiments, run_experiment
 from cnnlab.fileio import write_text
 
 DOCS = Path(__file__).resolve().parent
+# BENCHMARKS.md collects benchmarks/results/*.md; the quick-scale table goes there too.
+BENCH_REPORT = DOCS.parent / "benchmarks" / "results" / "experiments.md"
 REPORTS = DOCS / "experiments"
 FILES = ("report.md", "results.json", "figure.png")
 
@@ -73,13 +75,13 @@ def write_summary() -> Path:
                   f"torch {machine['torch']}, Python {machine['python']}; the cores were "
                   "shared with other jobs while these ran, so wall-clock times are longer "
                   "than on an idle machine (CPU seconds are the fairer measure)."), ""]
-    lines += [("| experiment | claim (lecture) | verdict | seeds | models | training min "
-              "(wall) | training CPU s |"), "|---|---|---|---|---|---|---|"]
-    for name in order:
-        r = results[name]
-        lines.append(f"| [{name}](experiments/{name}/report.md) | {r['title']} | "
-                     f"**{r['verdict']}** | {r['seeds']} | {len(r['models'])} | "
-                     f"{r['train_seconds'] / 60:.1f} | {r['train_cpu_seconds']:.0f} |")
+    machine_line = lines[4:-1]  # the machine sentence, when there are results
+    lines += summary_table(results, order, "experiments/")
+    write_text(BENCH_REPORT, "\n".join([
+        "# Experiments: the lecture's claims at the quick scale", "",
+        *machine_line, "", *summary_table(results, order, "docs/experiments/"), "",
+        ("Command: `python docs/make_experiments.py` (the same numbers as docs/experiments.md, "
+         "where each claim's findings and figure are)."), ""]))
     missing = [n for n in list_experiments() if n not in results]
     if missing:
         lines += ["", f"Not yet run at the quick scale: {', '.join(missing)}."]
@@ -95,6 +97,18 @@ def write_summary() -> Path:
               "and reporting not included). Rerun one with `cnnlab experiment run NAME "
               "--scale quick`."), ""]
     return write_text(DOCS / "experiments.md", "\n".join(lines))
+
+
+def summary_table(results: dict, order: list[str], prefix: str) -> list[str]:
+    """The Markdown table of verdicts and training times; links start with ``prefix``."""
+    lines = [("| experiment | claim (lecture) | verdict | seeds | models | training min "
+              "(wall) | training CPU s |"), "|---|---|---|---|---|---|---|"]
+    for name in order:
+        r = results[name]
+        lines.append(f"| [{name}]({prefix}{name}/report.md) | {r['title']} | "
+                     f"**{r['verdict']}** | {r['seeds']} | {len(r['models'])} | "
+                     f"{r['train_seconds'] / 60:.1f} | {r['train_cpu_seconds']:.0f} |")
+    return lines
 
 
 if __name__ == "__main__":
