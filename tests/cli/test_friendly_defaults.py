@@ -42,6 +42,18 @@ def test_training_in_a_log_prints_epoch_lines_but_no_progress_bar(fake_fashion, 
     assert "━" not in err and "img/s" in err  # the epoch line, never a redrawn bar
 
 
+def test_train_json_prints_only_the_summary_of_the_metrics_file(fake_fashion, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(fake_fashion), "--epochs", "2", "--out", str(out),
+                 "--threads", "1", "--device", "cpu", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)  # stdout holds the JSON and nothing else
+    rows = (out / "metrics.csv").read_text().splitlines()
+    header, last = rows[0].split(","), rows[-1].split(",")
+    assert summary["run_folder"] == str(out) and summary["epochs"] == len(rows) - 1 == 2
+    acc = float(last[header.index("test_acc")])
+    assert summary["last_epoch"]["test_acc"] == pytest.approx(acc, abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory) -> Path:
     rng = np.random.default_rng(0)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from cnnlab.cli.common import print_json
 from cnnlab.errors import CnnlabError
 from cnnlab.training import recipes
 from cnnlab.training import train as standard_train
@@ -77,6 +78,8 @@ def train_command(
     max_restarts: Annotated[int, typer.Option(
         help="With --nproc: torchrun restarts after a process dies (resume).")] = 0,
     list_recipes: Annotated[bool, typer.Option(help="List the recipes and exit.")] = False,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print only a JSON summary (implies --quiet).")] = False,
 ) -> None:
     """Train a model (default: the small CNN on Fashion-MNIST) and write a run folder."""
     if list_recipes:
@@ -87,7 +90,7 @@ def train_command(
              "lr": lr, "seed": seed,
              "device": device, "out": out, "dataset": dataset, "data_dir": data_dir,
              "train_subset": train_subset, "test_subset": test_subset, "threads": threads,
-             "quiet": quiet or None, "overwrite": overwrite or None}
+             "quiet": quiet or json_output or None, "overwrite": overwrite or None}
     if resume and overwrite:
         raise CnnlabError("--resume continues the run in its folder; --overwrite would delete "
                           "it: use one of them")
@@ -107,6 +110,10 @@ def train_command(
     if int(os.environ.get("RANK", "0")) != 0:  # other processes of a torchrun launch
         return
     last = result.rows[-1]
+    if json_output:
+        print_json({"run_folder": str(result.out), "train_seconds": result.train_seconds,
+                    "last_epoch": last, "epochs": len(result.rows)})
+        return
     print(f"run folder: {result.out}  test accuracy {last['test_acc']:.2%} after "
           f"{result.train_seconds:.0f}s of training")
 
