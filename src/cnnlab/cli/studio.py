@@ -12,6 +12,9 @@ from typing import Annotated
 
 import typer
 
+from cnnlab.errors import CnnlabError
+from cnnlab.models import list_models
+from cnnlab.models.torchvision_weights import is_weight_name
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.serve import bind, make_server
 from cnnlab.studio.work import wait_idle
@@ -27,6 +30,27 @@ def _open_when_ready(server, url: str) -> None:
         webbrowser.open(url)
 
 
+def parse_weights(specs: list[str]) -> tuple[tuple[str, str], ...]:
+    """``["resnet18=torchvision", "smallcnn=w.safetensors"]`` -> ((name, weights), ...),
+    checked before the server starts: a known model, an existing file or a torchvision name."""
+    pairs: dict[str, str] = {}
+    for spec in specs:
+        name, sep, weights = spec.partition("=")
+        name, weights = name.strip(), weights.strip()
+        if not sep or not name or not weights:
+            raise CnnlabError(f"--weights {spec!r}: expected NAME=FILE, e.g. "
+                              f"resnet18=torchvision or smallcnn=weights.safetensors")
+        if name not in list_models():
+            raise CnnlabError(f"--weights {spec!r}: unknown model {name!r} (`cnnlab models` "
+                              f"lists them)")
+        if not is_weight_name(weights) and not Path(weights).is_file():
+            raise CnnlabError(f"--weights {spec!r}: no such file {weights}")
+        if name in pairs:
+            raise CnnlabError(f"--weights names {name} twice")
+        pairs[name] = weights if is_weight_name(weights) else str(Path(weights).resolve())
+    return tuple(pairs.items())
+
+
 def studio_command(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0 = any free one).")]
     = 8765,
@@ -37,14 +61,19 @@ def studio_command(
     = Path("runs"),
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")]
     = False,
+    weights: Annotated[list[str] | None, typer.Option(
+        help="NAME=FILE: weights for a zoo model in the explorer (a .pth/.safetensors file, "
+             "`torchvision` or a torchvision weights name); repeatable. Models without "
+             "weights are shown with random weights.")] = None,
 ) -> None:
     """Serve the studio: interactive pages that compute with cnnlab's library, until Ctrl-C."""
     if not StudioConfig(host=host).is_loopback:
         print(f"warning: the studio has no authentication; anyone who can reach {host} can use "
               f"it (the default --host 127.0.0.1 keeps it to this computer)", file=sys.stderr)
+    pairs = parse_weights(weights or [])
     sock = bind(host, port)
     config = StudioConfig(host=host, port=sock.getsockname()[1], runs_dir=runs,
-                          open_browser=open_browser)
+                          open_browser=open_browser, weights=pairs)
     server = make_server(config)
     print(f"cnnlab studio at {config.url}  (Ctrl-C stops it)", flush=True)
     if open_browser:

@@ -43,16 +43,27 @@ def _light_border(gray: np.ndarray) -> bool:
 
 def preprocess(path: str | Path, meta: dict, invert: str = "auto") -> torch.Tensor:
     """One image file -> 1 x C x H x W float tensor ready for the model."""
+    channels = meta["input_size"][0]
+    if channels not in (1, 3):
+        raise CnnlabError(f"cannot feed images to a model with {channels} input channels")
+    return preprocess_array(load_image(path, mode="L" if channels == 1 else "RGB"), meta, invert)
+
+
+def preprocess_array(array: np.ndarray, meta: dict, invert: str = "auto") -> torch.Tensor:
+    """Decoded uint8 pixels, (H, W) for a 1-channel model or (H, W, 3), -> 1 x C x H x W float
+    tensor ready for the model (what ``preprocess`` does after reading the file)."""
     channels, height, width = meta["input_size"]
     if channels not in (1, 3):
         raise CnnlabError(f"cannot feed images to a model with {channels} input channels")
-    array = load_image(path, mode="L" if channels == 1 else "RGB")
+    if array.ndim != (2 if channels == 1 else 3):
+        raise CnnlabError(f"a {channels}-channel model needs {'gray' if channels == 1 else 'RGB'}"
+                          f" pixels, got an array of shape {array.shape}")
     gray = array if array.ndim == 2 else array.mean(axis=2)
     if invert not in ("auto", "yes", "no"):
         raise CnnlabError(f"--invert must be auto, yes or no, got {invert!r}")
     flip = invert == "yes" or (invert == "auto" and meta.get("dataset") == "fashion-mnist"
                                and _light_border(gray))
-    x = torch.from_numpy(array).float().div_(255.0)
+    x = torch.tensor(array).float().div_(255.0)  # a copy: the caller may pass read-only pixels
     x = x[None, None] if x.dim() == 2 else x.permute(2, 0, 1)[None]
     if flip:
         x = 1.0 - x
@@ -65,15 +76,19 @@ def preprocess(path: str | Path, meta: dict, invert: str = "auto") -> torch.Tens
 
 
 @torch.no_grad()
+def classify_tensor(model: torch.nn.Module, meta: dict, x: torch.Tensor, top: int = 5,
+                    name: str = "") -> Classification:
+    """Top-``top`` classes of one preprocessed image ``x`` (1 x C x H x W), named ``name``."""
+    classes = meta.get("classes") or [str(i) for i in range(model.num_classes)]
+    model.eval()
+    probs = torch.softmax(model(x).float(), dim=1)[0]
+    values, indices = probs.topk(min(top, probs.numel()))
+    return Classification(name, [classes[i] for i in indices.tolist()], values.tolist(),
+                          indices.tolist())
+
+
 def classify_images(model: torch.nn.Module, meta: dict, paths: list[str | Path], top: int = 5,
                     invert: str = "auto") -> list[Classification]:
     """Top-``top`` classes of each image path; ``model`` maps 1 x C x H x W to 1 x K logits."""
-    classes = meta.get("classes") or [str(i) for i in range(model.num_classes)]
-    model.eval()
-    results = []
-    for path in paths:
-        probs = torch.softmax(model(preprocess(path, meta, invert)).float(), dim=1)[0]
-        values, indices = probs.topk(min(top, probs.numel()))
-        results.append(Classification(str(path), [classes[i] for i in indices.tolist()],
-                                      values.tolist(), indices.tolist()))
-    return results
+    return [classify_tensor(model, meta, preprocess(path, meta, invert), top, str(path))
+            for path in paths]

@@ -25,6 +25,14 @@ class StudioConfig:
     time_limit_s: float = 20.0  # one request's computation; past it the answer is a 504
     uploads_kept: int = 8  # the most recent uploads stay in memory, older ones are dropped
     allowed_hosts: tuple[str, ...] = field(default=())  # Host headers accepted; () = derived
+    # Weights for zoo models, given at start only (the page never names a file): (model name,
+    # a weights file or `torchvision` / a torchvision weights name). Others get random weights.
+    weights: tuple[tuple[str, str], ...] = field(default=())
+    models_kept: int = 3  # explorer: loaded models kept in memory (resnet152 is ~240 MB)
+
+    def weights_for(self, model: str) -> str | None:
+        """The weights the server was started with for ``model``, or None (random weights)."""
+        return dict(self.weights).get(model)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,103 @@
+"""The explorer's input image: a sample photo, a kept upload, or a test image of a run.
+
+``{"photo": "sample:astronaut"}`` and ``{"photo": "upload:<id>"}`` come from the photos API;
+``{"run": "<id>", "index": i}`` is test image ``i`` of that run's dataset, read through
+cnnlab's data registry. Every image becomes the model's input with
+``cnnlab.inference.classify.preprocess_array``, the same steps ``cnnlab predict`` applies to a
+file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from starlette.requests import Request
+
+from cnnlab.checkpoint import read_meta
+from cnnlab.data import load_dataset
+from cnnlab.data.memory import InMemoryDataset
+from cnnlab.errors import CnnlabError
+from cnnlab.inference.classify import preprocess_array
+from cnnlab.studio.api.photos import photo_array
+from cnnlab.studio.explorer_models import Loaded
+from cnnlab.studio.http import ApiError
+from cnnlab.studio.http import field as body_field
+from cnnlab.studio.rundirs import resolve_run
+from cnnlab.visualize.figures import denormalize
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """``key`` names the image in caches; ``x`` is the model's 1 x C x H x W input."""
+
+    key: str
+    x: torch.Tensor
+    label: int | None = None  # a run's test image has its true class
+
+
+@functools.lru_cache(maxsize=2)
+def _test_split(dataset: str, data_dir: str | None) -> InMemoryDataset:
+    test = load_dataset(dataset, "test", data_dir)
+    if not isinstance(test, InMemoryDataset):
+        raise CnnlabError(f"the {dataset} test split is image files; upload an image instead")
+    return test
+
+
+def run_data_dir(folder: Path) -> str | None:
+    """The data folder a run was trained from (its config.json), or None for the default."""
+    config = folder / "config.json"
+    try:
+        found = json.loads(config.read_text()).get("data_dir") if config.is_file() else None
+    except (ValueError, OSError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def run_test_split(folder: Path, meta: dict[str, Any]) -> InMemoryDataset:
+    """The test split of the dataset a run was trained on (from its config's data folder)."""
+    dataset = meta.get("dataset")
+    if not dataset:
+        raise ApiError(400, "the run's checkpoint names no dataset")
+    return _test_split(dataset, run_data_dir(folder))
+
+
+def _test_image(request: Request, spec: dict[str, Any]) -> tuple[str, np.ndarray, int]:
+    config = request.app.state.config
+    run_id = body_field(spec, "run", str)
+    folder = resolve_run(config.runs_dir, run_id)
+    test = run_test_split(folder, read_meta(folder))
+    index = body_field(spec, "index", int, minimum=0, maximum=len(test) - 1)
+    image = test.images[index].numpy()  # C x H x W uint8
+    pixels = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
+    return f"run:{run_id}:{index}", np.ascontiguousarray(pixels), int(test.labels[index])
+
+
+def input_image(request: Request, loaded: Loaded, body: dict[str, Any]) -> InputImage:
+    """The image a request names (field ``image``), preprocessed for ``loaded``'s model."""
+    spec = body_field(body, "image", dict)
+    gray = loaded.input_size[0] == 1
+    if "photo" in spec:
+        photo_id = body_field(spec, "photo", str)
+        pixels, key, label, invert = photo_array(request, photo_id, gray), photo_id, None, "auto"
+    elif "run" in spec:
+        key, pixels, label = _test_image(request, spec)
+        invert = "no"  # the dataset's own images are already what the model was trained on
+    else:
+        raise ApiError(400, "field 'image' must name {\"photo\": id} or {\"run\": id, "
+                            "\"index\": i}")
+    if gray and pixels.ndim == 3:
+        pixels = pixels.mean(axis=2).round().astype(np.uint8)
+    elif not gray and pixels.ndim == 2:
+        pixels = np.repeat(pixels[..., None], 3, axis=2)
+    return InputImage(key, preprocess_array(pixels, loaded.meta, invert), label)
+
+
+def shown_input(loaded: Loaded, x: torch.Tensor) -> np.ndarray:
+    """What the model sees, as uint8 H x W x 3 (its normalization undone)."""
+    return (denormalize(x, loaded.meta) * 255).round().astype(np.uint8)
