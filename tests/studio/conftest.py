@@ -109,3 +109,19 @@ def decode_payload(payload: dict):
 def decode():
     """decode_payload as a fixture."""
     return decode_payload
+
+
+@pytest.fixture(scope="session")
+def explorer_runs(tmp_path_factory, fake_fashion) -> tuple[Path, str]:
+    """A --runs folder for the explorer: ``tiny`` (one epoch of smallcnn on the synthetic
+    Fashion-MNIST files, seconds) and ``broken`` (a checkpoint whose weights are not
+    safetensors). Returns (runs_dir, "tiny")."""
+    from cnnlab.cli import main
+
+    runs = tmp_path_factory.mktemp("explorer-runs")
+    assert main(["train", "--data-dir", str(fake_fashion), "--epochs", "1", "--out",
+                 str(runs / "tiny"), "--quiet", "--threads", "1"]) == 0
+    broken = runs / "broken"
+    shutil.copytree(runs / "tiny", broken)
+    (broken / "checkpoint.safetensors").write_bytes(b"not a safetensors file")
+    return runs, "tiny"
