@@ -85,13 +85,15 @@ def _roles(node, found=None):
     return found
 
 
+def _tree(api, body: dict) -> dict:
+    return api.post("/api/explorer/structure", json=body).json()["tree"]
+
+
 def test_structure_follows_the_real_blocks(api):
-    googlenet = _roles(api.post("/api/explorer/structure", json={"model": "googlenet"}).json()["tree"])
-    inception = [n for n in googlenet["inception"] if n["name"] == "inception3a"][0]
-    assert [c["label"] for c in inception["children"]] == ["branch1", "branch2", "branch3", "branch4"]
-    # GoogLeNet Table 1: inception (3a) outputs 256 x 28 x 28, 159K parameters (ours: 164K
-    # with the biases and the batch-norm-free 1x1 reductions counted).
-    assert inception["shape"] == [256, 28, 28]
+    googlenet = _roles(_tree(api, {"model": "googlenet"}))
+    inception = next(n for n in googlenet["inception"] if n["name"] == "inception3a")
+    assert [c["label"] for c in inception["children"]] == [f"branch{i}" for i in range(1, 5)]
+    assert inception["shape"] == [256, 28, 28]  # GoogLeNet's Table 1: 28x28x256
     assert [n["label"] for n in googlenet["stem"]] == ["stem"]
     resnet = _roles(api.post("/api/explorer/structure", json={"model": "se_resnet50",
                                                               "size": 96}).json()["tree"])
@@ -102,8 +104,8 @@ def test_structure_follows_the_real_blocks(api):
     alexnet = _roles(api.post("/api/explorer/structure", json={"model": "alexnet"}).json()["tree"])
     assert [n["name"] for n in alexnet["grouped"]] == ["features.4", "features.10", "features.12"]
     assert all(n["conv"]["groups"] == 2 for n in alexnet["grouped"])
-    v3 = _roles(api.post("/api/explorer/structure", json={"model": "inception_v3"}).json()["tree"])
-    mixed = [n for n in v3["inception"] if n["name"] == "Mixed_5b"][0]
+    v3 = _roles(_tree(api, {"model": "inception_v3"}))
+    mixed = next(n for n in v3["inception"] if n["name"] == "Mixed_5b")
     assert [c["label"] for c in mixed["children"]] == ["branch1x1", "branch5x5",
                                                        "branch3x3dbl", "branch_pool"]
 
