@@ -22,6 +22,7 @@ from typing import Any
 from torch import nn
 
 from cnnlab.checkpoint import STEM
+from cnnlab.errors import CnnlabError
 from cnnlab.models import list_models, model_info
 from cnnlab.models.base import minimum_input_size
 from cnnlab.studio.config import StudioConfig
@@ -119,7 +120,14 @@ def weights_text(subject: Subject, config: StudioConfig) -> tuple[str, bool]:
 
 def _load(subject: Subject, config: StudioConfig) -> Loaded:
     weights = None if subject.kind == "run" else config.weights_for(subject.name)
-    model, meta = load_subject(subject.spec, weights, subject.size)
+    try:
+        model, meta = load_subject(subject.spec, weights, subject.size)
+    except CnnlabError as err:
+        # The page names runs by id: the server's folders stay out of its messages.
+        message = str(err)
+        if subject.folder is not None:
+            message = message.replace(str(subject.folder), f"run {subject.name}")
+        raise ApiError(400, message) from None
     described, _ = weights_text(subject, config)
     side = int(meta["input_size"][1])
     smallest = minimum_input_size(model)

@@ -12,6 +12,12 @@ export const title = "Explorer";
 
 const NONE = "none";
 
+// Event handlers start work nobody awaits: an API error is already in the banner, anything
+// else is put there.
+function quietly(page, promise) {
+  promise.catch((err) => { if (!err.shown) page.ctx.showError(String(err.message ?? err)); });
+}
+
 function subjectFrom(params) {
   const [kind, name, side] = params;
   if (kind === "model" && name) return side ? { model: name, size: Number(side) } : { model: name };
@@ -119,16 +125,16 @@ async function openStructure(page) {
   page.nodes = new Map();
   const visit = (node) => { page.nodes.set(node.name, node); node.children.forEach(visit); };
   visit(s.tree);
-  page.q.tree.replaceChildren(blockView(s.tree, (name) => selectLayer(page, name)));
+  page.q.tree.replaceChildren(blockView(s.tree, (name) => quietly(page, selectLayer(page, name))));
 }
 
 async function openTable(page) {
   const load = async () => {
     const answer = await page.work.run("profiling", page.ctx.api.post("/api/explorer/table", { ...page.subject, flops: page.q.flops.checked }));
-    page.q.table.replaceChildren(...tableView(answer, (name) => selectLayer(page, name)));
+    page.q.table.replaceChildren(...tableView(answer, (name) => quietly(page, selectLayer(page, name))));
     markRow(page);
   };
-  page.q.flops.addEventListener("change", load);
+  page.q.flops.addEventListener("change", () => quietly(page, load()));
   await load();
 }
 
@@ -146,17 +152,17 @@ async function setupSource(page) {
   const apply = () => {
     page.image = source.value === "test" ? { run: subject.run, index: Number(index.value) } : { photo: source.value };
     index.hidden = source.value !== "test";
-    refresh(page);
+    quietly(page, refresh(page));
   };
   source.addEventListener("change", apply);
   index.addEventListener("change", apply);
-  upload.addEventListener("change", async () => {
-    if (!upload.files.length) return;
+  const send = async () => {
     const answer = await ctx.api.upload("/api/photos", upload.files[0]);
     source.append(el("option", { value: answer.id }, `upload: ${answer.name}`));
     source.value = answer.id;
     apply();
-  });
+  };
+  upload.addEventListener("change", () => { if (upload.files.length) quietly(page, send()); });
   q.source.replaceChildren(el("label", {}, "image ", source), index, el("label", {}, "or upload ", upload));
   if (subject.run) setupPatches(page);
   apply();
@@ -201,7 +207,7 @@ async function showActivations(page) {
     const answer = await page.work.run(`computing ${layer}'s activation maps`,
       page.ctx.api.post("/api/explorer/activations", { ...page.subject, image: page.image, layer, top: 16 }));
     if (layer !== page.layer) return;
-    box.replaceChildren(el("h3", {}, "Activation maps"), ...activationTiles(answer, (channel, y, x) => showField(page, channel, y, x)));
+    box.replaceChildren(el("h3", {}, "Activation maps"), ...activationTiles(answer, (channel, y, x) => quietly(page, showField(page, channel, y, x))));
   } catch (err) {
     box.replaceChildren(el("p", { class: "muted" }, `No activation maps: ${err.message}`));
   }
@@ -222,12 +228,12 @@ function setupMethods(page) {
   const methods = [NONE, ...page.options.methods];
   q.methods.replaceChildren(...methods.map((m) => el("label", {}, el("input", {
     type: "radio", name: "method", value: m, checked: m === NONE, "data-testid": `method-${m}`,
-    onchange: () => { page.method = m; q.occlusion.hidden = m !== "occlusion"; showAttribution(page); },
+    onchange: () => { page.method = m; q.occlusion.hidden = m !== "occlusion"; quietly(page, showAttribution(page)); },
   }), m)));
   const side = page.inputSize[1];
   const square = el("input", { type: "number", min: 1, max: side, value: Math.max(1, Math.round(side / 7)), "data-testid": "occlusion-square" });
   const stride = el("input", { type: "number", min: 1, max: side, value: Math.max(1, Math.round(side / 7)), "data-testid": "occlusion-stride" });
-  for (const input of [square, stride]) input.addEventListener("change", () => showAttribution(page));
+  for (const input of [square, stride]) input.addEventListener("change", () => quietly(page, showAttribution(page)));
   q.occlusion.replaceChildren(el("label", {}, "square ", square), el("label", {}, "stride ", stride));
   q.occlusion.hidden = true;
   page.occlusion = { square, stride };
@@ -252,11 +258,13 @@ function setupPatches(page) {
   const channel = el("input", { type: "number", min: 0, value: 0, "data-testid": "patch-channel" });
   q["patch-channel"] = channel;
   const images = el("input", { type: "number", min: 1, max: 10000, value: 1000, "data-testid": "patch-images" });
-  const go = el("button", { type: "button", "data-testid": "show-patches", onclick: async () => {
+  const search = async () => {
     if (!page.layer) { page.ctx.showError("pick a layer first (click its name in the blocks or the table)"); return; }
     const answer = await page.work.run("searching the test split", page.ctx.api.post("/api/explorer/top-patches",
       { run: page.subject.run, layer: page.layer, channel: Number(channel.value), images: Number(images.value) }));
     q["patches-box"].replaceChildren(...patchTiles(answer));
-  } }, "show top patches");
+  };
+  const go = el("button", { type: "button", "data-testid": "show-patches", onclick: () => quietly(page, search()) },
+    "show top patches");
   q["patch-controls"].replaceChildren(el("label", {}, "channel ", channel), el("label", {}, "of the first ", images, " test images"), go);
 }

@@ -53,7 +53,7 @@ export function blockView(node, onSelect, depth = 0) {
   const body = node.role === "inception" || (node.role === "residual" && node.children.some((c) => c.role === "branch"))
     ? el("div", { class: "branches" }, inner) : el("div", { class: "children" }, inner);
   const shortcut = node.shortcut ? el("div", { class: "shortcut", "data-testid": `shortcut-${node.name}` }, `shortcut: ${node.shortcut}`) : null;
-  return el("details", { class: `block role-${node.role}`, open: depth < 1 || node.role === "model",
+  return el("details", { class: `block role-${node.role}`, open: depth < 1 || (depth === 1 && node.role === "sequence"),
                          "data-testid": `block-${node.name || "model"}` },
     el("summary", {}, heading(node, onSelect)), body, shortcut);
 }
