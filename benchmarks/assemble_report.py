@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # The skeleton first, then the pieces in the order the course meets them.
 REPORTS = ["skeleton", "filters", "profile", "training", "fast", "inference", "viz",
-           "corruptions", "startup", "studio", "experiments"]
+           "corruptions", "startup", "studio", "explorer", "experiments"]
 
 
 def demote(markdown: str, levels: int = 2) -> str:

@@ -5,7 +5,8 @@
 Serves the studio on a free 127.0.0.1 port and drives Debian's Chromium with Playwright, page
 by page from the navigation bar's list (cnnlab.studio.server.page_names), so a new page is
 photographed without editing this script. On the Kernels page the pointer rests on an output
-pixel, so the shot shows a hover trace.
+pixel, so the shot shows a hover trace; the Explorer opens resnet18 at 112x112 with a layer,
+Grad-CAM and one receptive field shown.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cnnlab.studio.server import page_names
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 READY_TIMEOUT_MS = 180_000  # some pages compute tables on first load on a 2-core machine
+ROUTES = {"explorer": "explorer/model/resnet18/112"}  # pages shown with something opened
 
 
 def _pose(page: Page, name: str) -> None:
@@ -34,6 +36,23 @@ def _pose(page: Page, name: str) -> None:
         box = page.locator("#output").bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.3)
         page.wait_for_selector("#hover[data-row]")
+    if name == "explorer":
+        _pose_explorer(page)
+
+
+def _pose_explorer(page: Page) -> None:
+    idle = "#page[data-pending='0']"
+    page.wait_for_selector(idle, state="attached", timeout=READY_TIMEOUT_MS)
+    page.get_by_test_id("block-layer2").locator("summary").first.click()
+    page.get_by_test_id("layer-layer2.0").click()
+    page.wait_for_selector("[data-testid=act-0]", timeout=READY_TIMEOUT_MS)
+    page.get_by_test_id("method-gradcam").check()
+    page.wait_for_selector("[data-testid=heat][data-method=gradcam]", timeout=READY_TIMEOUT_MS)
+    tile = page.get_by_test_id("act-0")
+    box = tile.bounding_box()
+    tile.click(position={"x": box["width"] * 0.4, "y": box["height"] * 0.4})
+    page.wait_for_selector("[data-testid=boxes][data-box]", timeout=READY_TIMEOUT_MS)
+    page.wait_for_selector(idle, state="attached", timeout=READY_TIMEOUT_MS)
 
 
 def shoot(out: Path, chromium: str = "/usr/bin/chromium") -> list[str]:
@@ -45,7 +64,7 @@ def shoot(out: Path, chromium: str = "/usr/bin/chromium") -> list[str]:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         for name in page_names():
             try:
-                page.goto(f"{url}/#/{name}")
+                page.goto(f"{url}/#/{ROUTES.get(name, name)}")
                 page.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]",
                                        timeout=READY_TIMEOUT_MS)
                 # a page may go on loading after it mounts: wait for its last answer
