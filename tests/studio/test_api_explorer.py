@@ -237,7 +237,7 @@ def test_bad_upload_is_refused_and_the_lru_is_bounded(api):
     assert api.app.state.explorer.names() == ["smallcnn at 32x32", "stacknet"]
 
 
-def test_studio_weights_option_is_checked_at_start(tmp_path):
+def test_studio_weights_option_is_checked_at_start(tmp_path, capsys):
     from cnnlab.cli.studio import parse_weights
 
     weights = tmp_path / "w.safetensors"
@@ -248,3 +248,7 @@ def test_studio_weights_option_is_checked_at_start(tmp_path):
                         ("smallcnn=missing.pth", "no such file")]:
         with pytest.raises(CnnlabError, match=words):
             parse_weights([spec])
+    capsys.readouterr()
+    assert main(["studio", "--port", "0", "--weights", "resnet9000=torchvision"]) == 1
+    assert capsys.readouterr().err == ("error: --weights 'resnet9000=torchvision': unknown "
+                                       "model 'resnet9000' (`cnnlab models` lists them)\n")

@@ -12,9 +12,10 @@ memory; the oldest is dropped when another is opened.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,19 @@ class Loaded:
             return answer
 
 
+@contextlib.contextmanager
+def named_by_id(subject: Subject) -> Iterator[None]:
+    """Library errors as 400s that name a run by its id: the page names runs by id, and the
+    server's folders stay out of its messages."""
+    try:
+        yield
+    except CnnlabError as err:
+        message = str(err)
+        if subject.folder is not None:
+            message = message.replace(str(subject.folder), f"run {subject.name}")
+        raise ApiError(400, message) from None
+
+
 def weights_text(subject: Subject, config: StudioConfig) -> tuple[str, bool]:
     """What the subject's weights are, in words, and whether they are random."""
     if subject.kind == "run":
@@ -120,14 +134,8 @@ def weights_text(subject: Subject, config: StudioConfig) -> tuple[str, bool]:
 
 def _load(subject: Subject, config: StudioConfig) -> Loaded:
     weights = None if subject.kind == "run" else config.weights_for(subject.name)
-    try:
+    with named_by_id(subject):
         model, meta = load_subject(subject.spec, weights, subject.size)
-    except CnnlabError as err:
-        # The page names runs by id: the server's folders stay out of its messages.
-        message = str(err)
-        if subject.folder is not None:
-            message = message.replace(str(subject.folder), f"run {subject.name}")
-        raise ApiError(400, message) from None
     described, _ = weights_text(subject, config)
     side = int(meta["input_size"][1])
     smallest = minimum_input_size(model)

@@ -31,7 +31,13 @@ from cnnlab.studio.api.explorer_maps import (
     top_patches,
 )
 from cnnlab.studio.explorer_images import shown_input
-from cnnlab.studio.explorer_models import MAX_SIDE, Subject, subject_from, weights_text
+from cnnlab.studio.explorer_models import (
+    MAX_SIDE,
+    Subject,
+    named_by_id,
+    subject_from,
+    weights_text,
+)
 from cnnlab.studio.explorer_requests import limited, open_image, open_model, store, uint8
 from cnnlab.studio.explorer_structure import block_tree
 from cnnlab.studio.http import field, pixels_payload, read_json
@@ -41,7 +47,8 @@ from cnnlab.visualize import filters as filt
 
 @functools.lru_cache(maxsize=16)
 def _profiled(subject: Subject) -> tuple[dict[str, Any], Profile]:
-    model, size = meta_model(subject.spec, None if subject.size is None else str(subject.size))
+    with named_by_id(subject):
+        model, size = meta_model(subject.spec, None if subject.size is None else str(subject.size))
     model.registry_name = getattr(model, "registry_name", subject.name)
     result = profile(model, size)
     return block_tree(model, size, result), result
@@ -97,8 +104,10 @@ async def predict(request: Request) -> JSONResponse:
 
     def work() -> dict:
         result = classify_tensor(loaded.model, loaded.meta, image.x, top, image.key).to_dict()
+        classes = loaded.meta.get("classes") or []
+        label_name = classes[image.label] if image.label is not None and classes else None
         return {**result, "input": pixels_payload(shown_input(loaded, image.x)),
-                "label": image.label, "weights": loaded.weights,
+                "label": image.label, "label_name": label_name, "weights": loaded.weights,
                 "input_size": list(loaded.input_size)}
 
     return JSONResponse(await limited(request, loaded.compute, ("predict", image.key, top),

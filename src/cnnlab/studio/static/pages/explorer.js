@@ -164,8 +164,31 @@ async function setupSource(page) {
   };
   upload.addEventListener("change", () => { if (upload.files.length) quietly(page, send()); });
   q.source.replaceChildren(el("label", {}, "image ", source), index, el("label", {}, "or upload ", upload));
-  if (subject.run) setupPatches(page);
+  if (subject.run) {
+    setupPatches(page);
+    browse(page, (i) => { source.value = "test"; index.value = i; apply(); });
+  }
   apply();
+}
+
+// A run's test images by class, from the Runs page's API (/api/runs/<id>/images); without it
+// the index field alone picks a test image.
+function browse(page, choose) {
+  const strip = el("div", { class: "tiles browse", "data-testid": "browse" });
+  const classes = el("select", { "data-testid": "browse-class", "aria-label": "browse by class" });
+  const show = async (label) => {
+    const query = label === "" ? "" : `&label=${label}`;
+    const answer = await page.ctx.api.get(`/api/runs/${encodeURIComponent(page.subject.run)}/images?limit=12${query}`, { quiet: true });
+    if (!classes.options.length) {
+      classes.append(el("option", { value: "" }, "every class"), ...answer.classes.map((c, i) => el("option", { value: i }, c)));
+    }
+    strip.replaceChildren(...answer.images.map((im) => el("img", {
+      src: im.url, alt: `test image ${im.index}: ${im.label_name}`, title: `#${im.index} ${im.label_name} (predicted ${im.predicted_name})`,
+      class: "thumb", "data-index": im.index, onclick: () => choose(im.index) })));
+  };
+  classes.addEventListener("change", () => show(classes.value).catch(() => {}));
+  show("").then(() => page.q.source.after(el("div", { class: "row" }, el("label", {}, "browse ", classes)), strip),
+    () => {});
 }
 
 // A new image: the prediction, the selected layer's maps and the overlay are redone.
@@ -179,7 +202,7 @@ async function refresh(page) {
   drawBoxes(page.q.boxes, page.q.input, []);
   const [h, w] = answer.input_size.slice(1);
   page.q["input-note"].textContent = `What the model sees: ${h}x${w} pixels, drawn x${page.q.input.dataset.zoom}.`
-    + (answer.label !== null ? ` True class: ${answer.label}.` : "");
+    + (answer.label !== null ? ` True class: ${answer.label_name ?? answer.label} (${answer.label}).` : "");
   page.q.prediction.replaceChildren(el("p", { class: "muted" }, `Weights: ${answer.weights}.`), topList(answer));
   await Promise.all([page.layer ? showActivations(page) : null, page.method !== NONE ? showAttribution(page) : null]);
 }
