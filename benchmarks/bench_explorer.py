@@ -85,7 +85,7 @@ class Server:
             time.sleep(0.02)
 
     def forget(self) -> None:
-        explorer_api._profiled.cache_clear()
+        explorer_api._profile_once.cache_clear()
         store = getattr(self.app.state, "explorer", None)
         for loaded in getattr(store, "_models", {}).values():
             loaded.answers.clear()

@@ -12,6 +12,7 @@ an image is needed, ``"image": {"photo": id}`` or ``{"run": id, "index": i}``.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from starlette.requests import Request
@@ -45,8 +46,19 @@ from cnnlab.studio.rundirs import list_runs
 from cnnlab.visualize import filters as filt
 
 
-@functools.lru_cache(maxsize=16)
+# The page asks for the structure and the table at once: one profile serves both, so the
+# second request waits for the first instead of profiling the same model beside it.
+_PROFILING = threading.Lock()
+
+
 def _profiled(subject: Subject) -> tuple[dict[str, Any], Profile]:
+    """The block tree and the profile of ``subject`` (computed once, the last 16 kept)."""
+    with _PROFILING:
+        return _profile_once(subject)
+
+
+@functools.lru_cache(maxsize=16)
+def _profile_once(subject: Subject) -> tuple[dict[str, Any], Profile]:
     with named_by_id(subject):
         model, size = meta_model(subject.spec, None if subject.size is None else str(subject.size))
     model.registry_name = getattr(model, "registry_name", subject.name)
