@@ -88,6 +88,13 @@ def test_resnet18_blocks_maps_gradcam_and_field(page, explorer_url):
     expect(page.get_by_test_id("attribution-text")).to_contain_text("gradcam at layer4")
     heat = page.get_by_test_id("heat")
     assert heat.get_attribute("width") == page.get_by_test_id("input").get_attribute("width")
+    third = page.get_by_test_id("top5").locator("li").nth(2)
+    third.click()
+    expect(page.get_by_test_id("attribution-text")).to_contain_text(
+        f"class {third.inner_text().split(maxsplit=1)[1].split(' (class')[0]} (p =")
+    page.get_by_test_id("cam-at-layer").check()
+    expect(page.get_by_test_id("attribution-text")).to_contain_text("gradcam at layer2.0")
+    _settle(page)
 
     canvas = page.get_by_test_id("act-0")
     box = canvas.bounding_box()
@@ -128,6 +135,16 @@ def test_fashion_run_test_images_filters_patches(page, explorer_url):
     _settle(page)
     _check_maps_drawn(page, explorer_url, {"run": "tiny", "image": {"run": "tiny", "index": 7},
                                            "layer": "features.0"})
+    page.get_by_test_id("layer-features.4").click()
+    page.wait_for_selector("[data-testid=filter-input-channel]")
+    _settle(page)
+    deeper = _api(page, explorer_url, "filters", {"run": "tiny", "layer": "features.4",
+                                                  "input_channel": 5})
+    page.get_by_test_id("filter-input-channel").fill("5")
+    page.get_by_test_id("filter-input-channel").dispatch_event("change")
+    expect(page.get_by_test_id("filters").locator("canvas")).to_have_count(
+        len(deeper["tiles"]))
+    expect(page.get_by_test_id("filters-box")).to_contain_text("input channel 5")
     page.get_by_test_id("patch-images").fill("40")
     page.get_by_test_id("show-patches").click()
     page.wait_for_selector("[data-testid=patch-8]")

@@ -45,7 +45,6 @@ from cnnlab.studio.http import field, pixels_payload, read_json
 from cnnlab.studio.rundirs import list_runs
 from cnnlab.visualize import filters as filt
 
-
 # The page asks for the structure and the table at once: one profile serves both, so the
 # second request waits for the first instead of profiling the same model beside it.
 _PROFILING = threading.Lock()

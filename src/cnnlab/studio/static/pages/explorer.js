@@ -109,7 +109,7 @@ export async function mount(root, ctx) {
   const { body, q } = layout();
   root.append(...body);
   const work = tracker(root, q.status);
-  const page = { ctx, q, work, subject, options, image: null, layer: null, method: NONE, pick: null };
+  const page = { ctx, q, work, subject, options, image: null, layer: null, method: NONE, pick: null, target: null };
   await Promise.all([openStructure(page), openTable(page)]);
   await setupSource(page);
   setupMethods(page);
@@ -203,7 +203,13 @@ async function refresh(page) {
   const [h, w] = answer.input_size.slice(1);
   page.q["input-note"].textContent = `What the model sees: ${h}x${w} pixels, drawn x${page.q.input.dataset.zoom}.`
     + (answer.label !== null ? ` True class: ${answer.label_name ?? answer.label} (${answer.label}).` : "");
-  page.q.prediction.replaceChildren(el("p", { class: "muted" }, `Weights: ${answer.weights}.`), topList(answer));
+  page.target = null;
+  page.q.prediction.replaceChildren(el("p", { class: "muted" }, `Weights: ${answer.weights}. Click a class to explain it `
+    + "(default: the predicted one)."), topList(answer, (index) => {
+    page.target = index;
+    for (const item of page.q.prediction.querySelectorAll("li")) item.classList.toggle("selected", Number(item.dataset.index) === index);
+    if (page.method !== NONE) quietly(page, showAttribution(page));
+  }));
   await Promise.all([page.layer ? showActivations(page) : null, page.method !== NONE ? showAttribution(page) : null]);
 }
 
@@ -217,10 +223,18 @@ async function selectLayer(page, name) {
   await Promise.all(jobs);
 }
 
-async function showFilters(page) {
-  const answer = await page.work.run(`reading ${page.layer}'s filters`,
-    page.ctx.api.post("/api/explorer/filters", { ...page.subject, layer: page.layer }));
-  page.q["filters-box"].replaceChildren(el("h3", {}, "Filters"), ...filterTiles(answer));
+// A deeper layer's kernels: the mean over input channels, or one input channel's slice.
+async function showFilters(page, inputChannel = null) {
+  const layer = page.layer;
+  const answer = await page.work.run(`reading ${layer}'s filters`, page.ctx.api.post("/api/explorer/filters",
+    { ...page.subject, layer, ...(inputChannel === null ? {} : { input_channel: inputChannel }) }));
+  if (layer !== page.layer) return;
+  const inputs = answer.weight_shape[1];
+  const pick = inputs > 3 || inputChannel !== null ? el("label", {}, "input channel ", el("input", {
+    type: "number", min: 0, max: inputs - 1, value: inputChannel ?? "", placeholder: "mean", "data-testid": "filter-input-channel",
+    onchange: (event) => quietly(page, showFilters(page, event.target.value === "" ? null : Number(event.target.value))),
+  })) : null;
+  page.q["filters-box"].replaceChildren(el("h3", {}, "Filters"), pick, ...filterTiles(answer));
 }
 
 async function showActivations(page) {
@@ -258,6 +272,10 @@ function setupMethods(page) {
   const stride = el("input", { type: "number", min: 1, max: side, value: Math.max(1, Math.round(side / 7)), "data-testid": "occlusion-stride" });
   for (const input of [square, stride]) input.addEventListener("change", () => quietly(page, showAttribution(page)));
   q.occlusion.replaceChildren(el("label", {}, "square ", square), el("label", {}, "stride ", stride));
+  page.camAtLayer = el("input", { type: "checkbox", "data-testid": "cam-at-layer",
+                                  onchange: () => quietly(page, showAttribution(page)) });
+  q.methods.append(el("label", { title: "Grad-CAM at the layer picked below instead of the last spatial one" },
+    page.camAtLayer, "CAMs at the selected layer"));
   q.occlusion.hidden = true;
   page.occlusion = { square, stride };
 }
@@ -265,7 +283,8 @@ function setupMethods(page) {
 async function showAttribution(page) {
   const { q } = page;
   if (page.method === NONE) { drawHeat(q.heat, null, q.input); q["attribution-text"].textContent = ""; return; }
-  const body = { ...page.subject, image: page.image, method: page.method };
+  const body = { ...page.subject, image: page.image, method: page.method, target: page.target };
+  if (page.method.startsWith("gradcam") && page.camAtLayer.checked && page.layer) body.layer = page.layer;
   if (page.method === "occlusion") Object.assign(body, { square: Number(page.occlusion.square.value), stride: Number(page.occlusion.stride.value) });
   const method = page.method;
   const answer = await page.work.run(`computing ${method}`, page.ctx.api.post("/api/explorer/attribution", body));

@@ -31,8 +31,8 @@ export function drawBoxes(canvas, under, boxes) {
   }
 }
 
-export function topList(answer) {
-  return el("ol", { class: "top5", "data-testid": "top5" }, answer.top.map((t) => el("li", {},
+export function topList(answer, onPick) {
+  return el("ol", { class: "top5", "data-testid": "top5" }, answer.top.map((t) => el("li", { "data-index": t.index, onclick: () => onPick(t.index) },
     el("span", { class: "prob" }, `${(100 * t.probability).toFixed(2)}%`), ` ${t.class}`,
     el("span", { class: "muted" }, ` (class ${t.index})`))));
 }
