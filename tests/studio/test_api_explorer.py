@@ -15,14 +15,16 @@ from safetensors.torch import save_file
 from starlette.testclient import TestClient
 
 from cnnlab.cli import main
+from cnnlab.complexity.profiler import profile
 from cnnlab.complexity.receptive_field import receptive_field_map
 from cnnlab.data import load_dataset
 from cnnlab.errors import CnnlabError
 from cnnlab.imaging import load_sample
 from cnnlab.inference.classify import preprocess_array
-from cnnlab.models import get_model
-from cnnlab.runs import load_checkpoint
+from cnnlab.models import get_model, list_models, model_info
+from cnnlab.runs import load_checkpoint, meta_model
 from cnnlab.studio.config import StudioConfig
+from cnnlab.studio.explorer_structure import block_tree
 from cnnlab.studio.server import create_app
 from cnnlab.visualize.activations import activation_maps
 from cnnlab.visualize.attribution import cam_map
@@ -252,3 +254,29 @@ def test_studio_weights_option_is_checked_at_start(tmp_path, capsys):
     assert main(["studio", "--port", "0", "--weights", "resnet9000=torchvision"]) == 1
     assert capsys.readouterr().err == ("error: --weights 'resnet9000=torchvision': unknown "
                                        "model 'resnet9000' (`cnnlab models` lists them)\n")
+
+
+def _one_per_family() -> list[str]:
+    """The shortest name of every family in the registry (resnet18, plain20, vgg11, ...): each
+    family's block classes, at the cost of its smallest member."""
+    families: dict[str, list[str]] = {}
+    for name in list_models():
+        families.setdefault(model_info(name).family, []).append(name)
+    return sorted(min(names, key=lambda n: (len(n), n)) for names in families.values())
+
+
+@pytest.mark.parametrize("name", _one_per_family())
+def test_every_family_has_a_block_tree_that_adds_up(name):
+    model, size = meta_model(name)
+    result = profile(model, size)
+    tree = block_tree(model, size, result)
+    assert tree["params"] == result.params and tree["macs"] == result.macs
+
+    def leaves(node):
+        return [node] if not node["children"] else [x for c in node["children"] for x in leaves(c)]
+
+    # Every layer the profiler counted is a leaf of the tree, once (auxiliary heads aside).
+    names = [n["name"] for n in leaves(tree) if n["layer"]]
+    assert len(names) == len(set(names))
+    counted = {r.name.split("#")[0] for r in result.rows if r.params}
+    assert counted <= set(names)

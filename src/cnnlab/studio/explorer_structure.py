@@ -103,7 +103,7 @@ class _Builder:
             return self.node(name, module, "auxiliary", self._children(name, kids))
         children = self._children(name, kids)
         if role is None:
-            blocks = [c for c in children if c["role"] in ("residual", "inception")]
+            blocks = [c for c in children if c["role"] in ("residual", "inception", "plain")]
             role = "stage" if blocks and len(blocks) == len(children) else "sequence"
         return self.node(name, module, role, children)
 
@@ -146,7 +146,7 @@ class _Builder:
             node["children"].append({**self.build(f"{name}.downsample", down),
                                      "role": "shortcut"})
         elif isinstance(module, CifarBlock) and not module.shortcut:
-            node["role"], node["shortcut"] = "sequence", None
+            node["role"], node["shortcut"] = "plain", None  # the paper's plain net
         elif isinstance(module, CifarBlock) and module.extra:
             node["shortcut"] = "identity, subsampled, with zero channels appended (option A)"
         else:
@@ -154,7 +154,7 @@ class _Builder:
         return node
 
 
-BLOCK_ROLES = ("stage", "inception", "residual", "se", "auxiliary")
+BLOCK_ROLES = ("stage", "inception", "residual", "plain", "se", "auxiliary")
 
 
 def _has_block(node: dict[str, Any]) -> bool:

@@ -43,8 +43,12 @@ from cnnlab.studio.explorer_requests import limited, open_image, open_model, sto
 from cnnlab.studio.explorer_structure import block_tree
 from cnnlab.studio.http import field, pixels_payload, read_json
 from cnnlab.studio.rundirs import list_runs
+from cnnlab.studio.work import run_limited
 from cnnlab.visualize import filters as filt
 
+# Profiling on the meta device takes seconds, but resnet1202's 600 blocks take half a minute
+# on a busy 2-core laptop: the structure and the table may take longer than a computation.
+SLOW_LIMIT_S = 120.0
 # The page asks for the structure and the table at once: one profile serves both, so the
 # second request waits for the first instead of profiling the same model beside it.
 _PROFILING = threading.Lock()
@@ -63,6 +67,11 @@ def _profile_once(subject: Subject) -> tuple[dict[str, Any], Profile]:
     model.registry_name = getattr(model, "registry_name", subject.name)
     result = profile(model, size)
     return block_tree(model, size, result), result
+
+
+async def _profiled_limited(request: Request, subject: Subject):
+    limit = max(SLOW_LIMIT_S, request.app.state.config.time_limit_s)
+    return await run_limited(_profiled, subject, timeout_s=limit)
 
 
 async def list_subjects(request: Request) -> JSONResponse:
@@ -85,7 +94,7 @@ async def structure(request: Request) -> JSONResponse:
     body = await read_json(request)
     config = request.app.state.config
     subject = subject_from(body, config)
-    tree, result = await limited(request, _profiled, subject)
+    tree, result = await _profiled_limited(request, subject)
     weights, random = weights_text(subject, config)
     return JSONResponse({"title": subject.label, "tree": tree,
                          "input_size": list(result.input_size), "weights": weights,
@@ -98,7 +107,7 @@ async def table(request: Request) -> JSONResponse:
     body = await read_json(request)
     subject = subject_from(body, request.app.state.config)
     flops = field(body, "flops", bool, default=False)
-    _, result = await limited(request, _profiled, subject)
+    _, result = await _profiled_limited(request, subject)
     return JSONResponse({
         "columns": formatting.columns(flops),
         "layers": [formatting.row_cells(r, flops) for r in result.rows],

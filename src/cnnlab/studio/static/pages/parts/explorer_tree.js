@@ -7,7 +7,7 @@ import { el, thousands } from "./dom.js";
 
 const ROLE_TEXT = {
   stem: "stem", stage: "stage", residual: "residual block", inception: "inception module",
-  branch: "branch", shortcut: "shortcut", se: "squeeze-and-excitation", head: "head",
+  branch: "branch", shortcut: "shortcut", plain: "plain block (no shortcut)", se: "squeeze-and-excitation", head: "head",
   auxiliary: "auxiliary classifier", grouped: "grouped conv", sequence: "", layer: "", model: "",
 };
 
@@ -36,8 +36,13 @@ function heading(node, onSelect) {
 }
 
 function groups(node) {
-  // AlexNet's two GPUs: each group sees only its own share of the input channels.
+  // AlexNet's two GPUs: each group sees only its own share of the input channels. ResNeXt's
+  // 32 groups are one line.
   const g = node.conv.groups;
+  if (g > 4) {
+    return el("div", { class: "groups", "data-testid": `groups-${node.name}` }, el("div", { class: "group" },
+      `${g} groups of ${node.conv.out / g} filters, each on ${node.conv.in / g} input channels`));
+  }
   return el("div", { class: "groups", "data-testid": `groups-${node.name}` },
     Array.from({ length: g }, (_, i) => el("div", { class: "group" },
       `group ${i + 1}: ${node.conv.out / g} filters on input channels `
