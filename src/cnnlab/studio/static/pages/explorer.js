@@ -254,7 +254,8 @@ async function showField(page, channel, y, x) {
   page.pick = { layer: page.layer, channel };
   const answer = await page.work.run("tracing the receptive field", page.ctx.api.post("/api/explorer/receptive-field",
     { ...page.subject, image: page.image, layer: page.layer, channel, y, x }));
-  drawBoxes(page.q.boxes, page.q.input, [[answer.theoretical_box, "#22c55e"], [answer.effective_box, "#ef4444"]]);
+  // Green last: where the two boxes share an edge (both clipped by the image), it shows.
+  drawBoxes(page.q.boxes, page.q.input, [[answer.effective_box, "#ef4444"], [answer.theoretical_box, "#22c55e"]]);
   page.q.boxes.dataset.box = answer.theoretical_box.join(",");
   page.q["field-text"].textContent = fieldText(answer);
   if (page.q["patch-channel"]) page.q["patch-channel"].value = channel;
