@@ -109,7 +109,7 @@ export async function mount(root, ctx) {
   const { body, q } = layout();
   root.append(...body);
   const work = tracker(root, q.status);
-  const page = { ctx, q, work, subject, options, image: null, layer: null, method: NONE, pick: null, target: null };
+  const page = { ctx, q, work, subject, options, image: null, layer: null, method: NONE, target: null };
   await Promise.all([openStructure(page), openTable(page)]);
   await setupSource(page);
   setupMethods(page);
@@ -193,7 +193,6 @@ function browse(page, choose) {
 
 // A new image: the prediction, the selected layer's maps and the overlay are redone.
 async function refresh(page) {
-  page.pick = null;
   drawBoxes(page.q.boxes, page.q.input, []);
   page.q["field-text"].textContent = "";
   const answer = await page.work.run("predicting", page.ctx.api.post("/api/explorer/predict", { ...page.subject, image: page.image }));
@@ -251,7 +250,6 @@ async function showActivations(page) {
 }
 
 async function showField(page, channel, y, x) {
-  page.pick = { layer: page.layer, channel };
   const answer = await page.work.run("tracing the receptive field", page.ctx.api.post("/api/explorer/receptive-field",
     { ...page.subject, image: page.image, layer: page.layer, channel, y, x }));
   // Green last: where the two boxes share an edge (both clipped by the image), it shows.
