@@ -9,7 +9,7 @@ is: its README.md, then the notebooks in file-name order (01-..., 02-...).
 MkDocs checks the links of Markdown pages only; a notebook's page is HTML that mkdocs-jupyter
 made, so its relative links (written for GitHub: ``../convolution.md``, ``02-layers.ipynb``)
 are checked here against the site's files and pointed at their pages, and a broken one is a
-warning, which fails the strict build.
+warning, which fails the strict build; their anchors go to mkdocs's own anchor check.
 """
 
 from __future__ import annotations
@@ -82,14 +82,24 @@ def on_files(files, config):
 
 
 def on_page_content(html, page, config, files):
-    """Check a notebook page's relative links and point them at the site's pages."""
+    """Check a notebook page's relative links and point them at the site's pages.
+
+    A link's anchor is handed to mkdocs's own anchor check (``page.links_to_anchors``, run
+    after every page is built), and the notebook's ids become anchors others may link to.
+    """
     if not page.file.src_uri.endswith(".ipynb"):
         return html
+    page.present_anchor_ids = set(re.findall(r'\bid="([^"]+)"', html))
+    anchors = page.links_to_anchors = {}
 
     def rewrite(match: re.Match[str]) -> str:
         target = match["target"]
         parts = urlsplit(target)
-        if parts.scheme or parts.netloc or not parts.path or target.startswith("data:"):
+        if parts.scheme or parts.netloc or target.startswith("data:"):
+            return match[0]
+        if not parts.path:
+            if parts.fragment:
+                anchors.setdefault(page.file, {}).setdefault(parts.fragment, target)
             return match[0]
         base = posixpath.dirname(page.file.src_uri)
         linked = files.get_file_from_path(posixpath.normpath(posixpath.join(base, parts.path)))
@@ -97,6 +107,8 @@ def on_page_content(html, page, config, files):
             log.warning("Notebook '%s' links to '%s', which is not in the site",
                         page.file.src_uri, target)
             return match[0]
+        if parts.fragment:
+            anchors.setdefault(linked, {}).setdefault(parts.fragment, target)
         url = linked.url_relative_to(page.file)
         anchor = f"#{parts.fragment}" if parts.fragment else ""
         return f'{match["attr"]}="{url}{anchor}"'

@@ -69,7 +69,12 @@ def test_an_empty_course_leaves_the_nav(tmp_path):
         {"Home": "index.md"}]
 
 
-class _File(SimpleNamespace):
+class _File:
+    """The part of mkdocs's File the hook uses (hashable, like File)."""
+
+    def __init__(self, src_uri: str, url: str) -> None:
+        self.src_uri, self.url = src_uri, url
+
     def url_relative_to(self, other):  # as mkdocs's File: from the other page's folder
         return posixpath.relpath(self.url, posixpath.dirname(other.url) or ".")
 
@@ -88,18 +93,25 @@ def test_notebook_links_point_at_pages_and_a_broken_one_warns(caplog):
                    _File(src_uri="course/02-b.ipynb", url="course/02-b.html"),
                    _File(src_uri="images/viz/x.png", url="images/viz/x.png"))
     page = SimpleNamespace(file=notebook)
-    html = ('<a href="../convolution.md#stride">s</a> <a href="02-b.ipynb">next</a> '
+    html = ('<h1 id="top">A</h1>'
+            '<a href="../convolution.md#stride">s</a> <a href="02-b.ipynb">next</a> '
             '<img src="../images/viz/x.png"> <a href="https://pytorch.org">t</a> '
             '<a href="#top">top</a> <img src="data:image/png;base64,AAAA"> '
             '<a href="../missing.md">m</a>')
     with caplog.at_level(logging.WARNING, logger="mkdocs.hooks.cnnlab"):
         out = hooks.on_page_content(html, page, {}, files)
-    assert out == ('<a href="../convolution.html#stride">s</a> <a href="02-b.html">next</a> '
+    assert out == ('<h1 id="top">A</h1>'
+                   '<a href="../convolution.html#stride">s</a> <a href="02-b.html">next</a> '
                    '<img src="../images/viz/x.png"> <a href="https://pytorch.org">t</a> '
                    '<a href="#top">top</a> <img src="data:image/png;base64,AAAA"> '
                    '<a href="../missing.md">m</a>')
     assert [r.getMessage() for r in caplog.records] == [
         "Notebook 'course/01-a.ipynb' links to '../missing.md', which is not in the site"]
+    convolution = files.get_file_from_path("convolution.md")
+    # mkdocs checks these anchors once every page is built
+    assert page.links_to_anchors == {convolution: {"stride": "../convolution.md#stride"},
+                                     notebook: {"top": "#top"}}
+    assert page.present_anchor_ids == {"top"}
 
 
 def test_markdown_pages_are_left_to_mkdocs():
