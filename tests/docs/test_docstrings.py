@@ -6,14 +6,17 @@ included: the module offers them), otherwise the functions and classes defined i
 whose names do not start with `_`. A public class's own public methods and properties count
 too (dunder methods and property setters do not). Docstrings are read from the source with
 `ast`, as the API reference reads them, so the signature docstring that `dataclass` invents
-for a class without one does not count.
+for a class without one does not count. What the course notebooks (docs/course/*.ipynb) import
+from cnnlab must come from a documented module.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -22,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 API_PAGES = ROOT / "docs" / "api"
+COURSE = ROOT / "docs" / "course"
 
 
 def documented_modules() -> list[str]:
@@ -84,6 +88,36 @@ def missing_docstrings(module) -> list[str]:
     return missing
 
 
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # the parent is a module, not a package
+        return False
+
+
+def imported_modules(source: str) -> set[str]:
+    """The cnnlab modules a piece of Python imports from (`from cnnlab.x import y` -> cnnlab.x,
+    or cnnlab.x.y when y is itself a module)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnnlab"):
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if _is_module(submodule) else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("cnnlab.")}
+    return found
+
+
+def notebook_code(path: Path) -> str:
+    """A notebook's code cells as one Python text (IPython's %magic and !shell lines left out)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    lines = [line for cell in cells if cell["cell_type"] == "code"
+             for line in "".join(cell["source"]).splitlines()
+             if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
 MODULES = documented_modules()
 
 
@@ -101,6 +135,20 @@ def test_public_objects_have_docstrings(name):
     assert public_objects(module), f"{name} has no public function or class to document"
     missing = missing_docstrings(module)
     assert not missing, "no docstring: " + ", ".join(missing)
+
+
+def test_the_course_imports_from_documented_modules():
+    for notebook in sorted(COURSE.glob("*.ipynb")):
+        undocumented = imported_modules(notebook_code(notebook)) - set(MODULES)
+        assert not undocumented, f"{notebook.name} imports from {sorted(undocumented)}, " \
+            "which docs/api/ does not document"
+
+
+def test_imported_modules_names_the_module_a_name_comes_from():
+    source = ("from cnnlab.convolution import reference\nfrom cnnlab.models import get_model\n"
+              "import cnnlab.errors\nimport cnnlab\nimport numpy\nfrom os import path\n")
+    assert imported_modules(source) == {"cnnlab.convolution.reference", "cnnlab.models",
+                                        "cnnlab.errors"}
 
 
 def test_the_check_finds_a_missing_docstring(tmp_path, monkeypatch):
