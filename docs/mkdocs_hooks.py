@@ -95,7 +95,7 @@ def on_page_content(html, page, config, files):
     def rewrite(match: re.Match[str]) -> str:
         target = match["target"]
         parts = urlsplit(target)
-        if parts.scheme or parts.netloc or target.startswith("data:"):
+        if parts.scheme or parts.netloc:  # a URL, data: images included
             return match[0]
         if not parts.path:
             if parts.fragment:
