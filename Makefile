@@ -2,12 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# Two stamps: `make demo` installs what cnnlab needs to run; `make test` / `make lint` add the
-# test and benchmark tools of the `dev` extra (pytest, timm, fvcore, ptflops, thop, ...).
+# Three stamps: `make demo` installs what cnnlab needs to run; `make test` / `make lint` add the
+# test and benchmark tools of the `dev` extra (pytest, timm, fvcore, ptflops, thop, ...);
+# `make docs` adds the site builder of the `docs` extra (mkdocs-material, mkdocstrings, ...).
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
+DOCS_STAMP := $(VENV)/.docs-stamp
 
-.PHONY: demo test lint venv dev data netns-tools browser bench clean
+.PHONY: demo test lint venv dev data netns-tools browser bench docs clean
 
 venv: $(RUNTIME_STAMP)
 
@@ -20,6 +22,10 @@ $(RUNTIME_STAMP): pyproject.toml
 $(DEV_STAMP): $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP)
+
+$(DOCS_STAMP): $(RUNTIME_STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
 
 # The Debian package ships Fashion-MNIST offline; other systems fall back to a download.
 data:
@@ -65,7 +71,16 @@ test: dev data netns-tools browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: dev
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks docs
+
+# The site, offline, into site/: the guide, the course notebooks executed at their default size,
+# the API reference and BENCHMARKS.md. --strict fails on any warning (a broken link or anchor,
+# a docstring the API reference cannot parse, an error in a notebook). NO_MKDOCS_2_WARNING
+# silences the banner Material prints on every build about its end of life (May 2027); what
+# that means for this site is in docs/building-the-docs.md.
+docs: $(DOCS_STAMP) data
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+	@echo "Site: $(CURDIR)/site/index.html"
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info src/*.egg-info
+	rm -rf $(VENV) runs build site *.egg-info src/*.egg-info

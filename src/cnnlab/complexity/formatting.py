@@ -46,6 +46,7 @@ def pair_text(pair: tuple[float, float]) -> str:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as the tables print it: (64, 56, 56) -> '64x56x56'; an empty shape -> '-'."""
     return "x".join(str(s) for s in shape) if shape else "-"
 
 

@@ -66,6 +66,10 @@ class Profile:
 
     @property
     def other_ops(self) -> int:
+        """Operations other than multiply-accumulates (ReLU, pooling, batch norm, adds), one batch.
+
+        Counted by the rule in complexity/other_ops.py; the papers' tables leave them out.
+        """
         return sum(r.other_ops for r in self.rows)
 
     def activation_bytes(self, per_image: bool = True) -> int:

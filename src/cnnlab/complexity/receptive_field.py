@@ -287,9 +287,11 @@ class FieldTracker:
         self.approximate: set[str] = set()
 
     def start(self, x: torch.Tensor) -> None:
+        """Give the walk's input tensor the identity field (each pixel sees itself)."""
         setattr(x, FIELD_ATTR, Field.identity())
 
     def step(self, func, args: tuple, kwargs: dict, out: torch.Tensor) -> None:
+        """Give ``out`` the field of the operator ``func`` applied to its inputs' fields."""
         found, exact = output_field(func, args, kwargs, out)
         if found is not None:
             setattr(out, FIELD_ATTR, found)
@@ -297,6 +299,7 @@ class FieldTracker:
                 self.approximate.add(str(func.overloadpacket.__name__))
 
     def read(self, tensor: torch.Tensor) -> Field | None:
+        """The field a tensor of the walk carries (None: not derived from the input)."""
         return field_of(tensor)
 
 
@@ -385,6 +388,7 @@ def input_box(fields: dict[str, ReceptiveField], layer: str, y: int, x: int,
 
 
 def check_input_size(input_size) -> tuple[int, int, int]:
+    """``input_size`` as a (C, H, W) tuple of ints; ``CnnlabError`` unless 3 positive sides."""
     size = tuple(int(v) for v in input_size)
     if len(size) != 3 or min(size) < 1:
         raise CnnlabError(f"input size must be C x H x W with positive sides, got {input_size}")
@@ -437,6 +441,7 @@ class ReceptiveFieldMap:
         return float(gradient[top:bottom, left:right].sum()) / total if total else 1.0
 
     def to_dict(self) -> dict:
+        """The unit, both boxes and the gradient share inside the theoretical one, as JSON."""
         return {"layer": self.layer, "channel": self.channel, "unit_yx": list(self.unit),
                 "activation": self.activation, "theoretical_size": list(self.size),
                 "jump": list(self.jump), "theoretical_box": list(self.box),

@@ -31,5 +31,6 @@ class LayerRow:
 
     @property
     def params(self) -> int:
+        """Parameters of the layer: weights + biases (elements, not bytes)."""
         return self.weights + self.biases
 

@@ -36,10 +36,15 @@ class Kernel:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(kh, kw) of the matrix, or of the first part for a magnitude kernel."""
         return tuple(self.parts[0].matrix.shape if self.parts else self.matrix.shape)
 
     @property
     def is_linear(self) -> bool:
+        """True for one matrix; False for a magnitude of parts (not a convolution).
+
+        sobel-magnitude, for one, is sqrt(gx^2 + gy^2) of two convolutions.
+        """
         return not self.parts
 
     @property

@@ -42,6 +42,10 @@ class PixelStep:
                 f"    -> {sum_text(self.step, self.kernel)}"]
 
     def to_dict(self) -> dict:
+        """The step as a JSON-ready dict (the studio's pointer on an output pixel).
+
+        Position, the input rows and columns read, window, kernel, products and the sum.
+        """
         return {"row": self.step.row, "col": self.step.col, "rows": list(self.rows),
                 "cols": list(self.cols), "window": self.step.window.tolist(),
                 "kernel": self.kernel.tolist(), "products": self.step.products.tolist(),
@@ -68,11 +72,13 @@ def step_at(plane: np.ndarray, kernel: np.ndarray, row: int, col: int, stride: i
             dilation: int = 1) -> PixelStep:
     """The step that makes output pixel (row, col) of ``apply_kernel(plane, kernel, ...)``.
 
+    ``stride``, ``padding``, ``padding_mode`` and ``dilation`` are as in ``apply_kernel``.
+
     Args:
         plane: one (H, W) channel, any real dtype (0..255 for photos).
         kernel: (kh, kw) matrix.
-        row, col: output position; the output is H_out x W_out as ``apply_kernel`` returns.
-        Other arguments as in ``apply_kernel``.
+        row: output row; the output is H_out x W_out as ``apply_kernel`` returns.
+        col: output column.
 
     Raises:
         CnnlabError: a position outside the output, or settings ``apply_kernel`` refuses.

@@ -136,6 +136,7 @@ class ShapeRow:
         return h * w * c
 
     def to_dict(self) -> dict:
+        """The row as a JSON-ready dict, activations included (``cnnlab shape --json``)."""
         return {**asdict(self), "output": list(self.output), "activations": self.activations}
 
 

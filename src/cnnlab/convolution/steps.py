@@ -44,6 +44,7 @@ class WindowSteps:
     output: np.ndarray  # (H_out, W_out)
 
     def to_dict(self) -> dict:
+        """The trace as JSON-ready lists (``--json`` and the studio)."""
         return {"operation": self.operation, "stride": self.stride, "padding": self.padding,
                 "padded_input": self.padded.tolist(),
                 "kernel": None if self.kernel is None else self.kernel.tolist(),
@@ -130,6 +131,7 @@ class FilterSteps:
     checked: bool  # True when the reference conv2d gives the same output
 
     def to_dict(self) -> dict:
+        """The traces, weights, bias and output as JSON-ready lists (``--json``, the studio)."""
         return {"stride": self.stride, "padding": self.padding, "weights": self.weights.tolist(),
                 "bias": self.bias.tolist(), "output": self.output.tolist(),
                 "checked": self.checked,
@@ -178,6 +180,7 @@ class LayerShapes:
     checked: bool  # True when the reference conv2d ran and produced output_hwc
 
     def to_dict(self) -> dict:
+        """The shapes and costs as a JSON-ready dict (H x W x C shapes as lists)."""
         return {key: list(v) if isinstance(v, tuple) else v for key, v in vars(self).items()}
 
 

@@ -68,6 +68,11 @@ class FileDataset(torch.utils.data.Dataset):
                            self.transform, self.skip_bad)
 
     def with_transform(self, transform: Callable | None, skip_bad: bool) -> FileDataset:
+        """The same samples with another ``transform`` and ``skip_bad``.
+
+        ``skip_bad``: a file that cannot be decoded is dropped from its batch, which reports
+        its path, instead of stopping the run.
+        """
         return FileDataset(self.samples, self.classes, self.mean, self.std, self.name,
                            transform, skip_bad)
 

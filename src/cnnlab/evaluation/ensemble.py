@@ -32,12 +32,17 @@ class Entry:
 
 @dataclass
 class EnsembleReport:
+    """An ensemble's table: one entry per member, then the ensemble; errors are fractions.
+
+    ``weights`` are the members' weights, tuned on ``validation``; ``test_samples`` images.
+    """
     entries: list[Entry]
     weights: list[float]
     validation: str  # where the weights were tuned
     test_samples: int
 
     def to_dict(self) -> dict:
+        """The report as JSON (``cnnlab ensemble --json``); errors stay fractions."""
         return {"entries": [vars(e) for e in self.entries], "weights": self.weights,
                 "validation": self.validation, "test_samples": self.test_samples}
 

@@ -37,6 +37,7 @@ class EvalReport:
     skipped_files: int = 0
 
     def to_dict(self) -> dict:
+        """The report as JSON (``cnnlab evaluate --json``); errors stay fractions."""
         return {"top1_error": self.top1_error, "top5_error": self.top5_error,
                 "top1_acc": 1 - self.top1_error, "samples": self.samples, "crops": self.crops,
                 "skipped_files": self.skipped_files,

@@ -44,6 +44,11 @@ class ViewSpec:
     scales: list[int] = field(default_factory=list)  # multiscale: shorter sides
 
     def resolved(self, data: InMemoryDataset | FileDataset) -> ViewSpec:
+        """The spec with every default filled in for ``data``.
+
+        In-memory images keep their side (no resize); image files default to 224 x 224 crops of
+        the image resized to 256 on its shorter side; multiscale to shorter sides 256, 384, 512.
+        """
         if self.mode not in CROP_MODES:
             raise CnnlabError(f"unknown crop mode {self.mode!r}: use {', '.join(CROP_MODES)}")
         if isinstance(data, InMemoryDataset):

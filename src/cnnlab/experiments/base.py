@@ -58,6 +58,7 @@ class Trained:
 
     @property
     def last(self) -> dict[str, Any]:
+        """The last epoch's row of metrics.csv."""
         return self.rows[-1]
 
     @property

@@ -26,17 +26,21 @@ class Spread:
 
     @property
     def mean(self) -> float:
+        """The mean over seeds."""
         return statistics.fmean(self.values)
 
     @property
     def sd(self) -> float:
+        """The sample standard deviation over seeds (0 for one seed)."""
         return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
 
     @property
     def range(self) -> float:
+        """max - min over seeds: the spread the verdict rule compares an effect with."""
         return max(self.values) - min(self.values)
 
     def to_dict(self) -> dict:
+        """values, mean, sd, min and max for results.json."""
         return {"values": list(self.values), "mean": self.mean, "sd": self.sd,
                 "min": min(self.values), "max": max(self.values)}
 
@@ -50,6 +54,7 @@ class Spread:
 
 
 def spread(values) -> Spread:
+    """The ``Spread`` of any iterable of numbers, as floats."""
     return Spread(tuple(float(v) for v in values))
 
 

@@ -51,6 +51,7 @@ class TorchBackend(Backend):
         self.run = torch.compile(self.model) if name == "compile" else self.model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W float images -> N x K float32 logits, without autograd."""
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
@@ -68,6 +69,7 @@ class OrtBackend(Backend):
         self.input_name = self.session.get_inputs()[0].name
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W float images -> N x K float32 logits from the ONNX session, on the CPU."""
         array = x.detach().to("cpu", torch.float32).contiguous().numpy()
         return torch.from_numpy(self.session.run(None, {self.input_name: array})[0])
 

@@ -31,6 +31,7 @@ class Classification:
     indices: list[int]
 
     def to_dict(self) -> dict:
+        """The result as JSON (``cnnlab predict --json``): the image and its top-k, best first."""
         return {"image": self.path, "top": [
             {"class": c, "index": i, "probability": p}
             for c, i, p in zip(self.classes, self.indices, self.probabilities, strict=True)]}

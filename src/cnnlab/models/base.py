@@ -59,6 +59,11 @@ class Classifier(nn.Module):
         self.num_classes = num_classes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C_in x H x W images -> N x num_classes logits.
+
+        A wrong shape or an input smaller than the model's minimum raises ``CnnlabError`` that
+        names it.
+        """
         check_input(self, x)
         try:
             features = self.forward_features(x)

@@ -54,9 +54,11 @@ class ConvFCNet(Classifier):
         self.classifier = classifier
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C_in x H x W images -> the conv stack's N x C x h x w feature map."""
         return self.features(x)
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Feature map -> N x num_classes logits, or the last FC layer's input if ``pre_logits``."""
         x = torch.flatten(self.avgpool(x), 1)  # N x C*grid*grid
         return self.classifier[:-1](x) if pre_logits else self.classifier(x)
 
@@ -104,6 +106,7 @@ class SqueezeExcite(nn.Module):
         self.fc2 = nn.Conv2d(channels // reduction, channels, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W -> the same shape, each channel scaled by its gate in (0, 1)."""
         scale = self.fc2(self.relu(self.fc1(x.mean((2, 3), keepdim=True))))
         return x * scale.sigmoid()
 
@@ -115,9 +118,11 @@ class FcHead:
     num_classes: int
 
     def get_classifier(self) -> nn.Module:
+        """The last layer, ``self.fc``."""
         return self.fc
 
     def reset_classifier(self, num_classes: int) -> None:
+        """Replace ``self.fc`` with a freshly initialized layer for ``num_classes`` classes."""
         self.fc = nn.Linear(self.fc.in_features, num_classes)
         self.num_classes = num_classes
 
@@ -135,6 +140,7 @@ class BasicConv2d(nn.Module):
         self.bn = nn.BatchNorm2d(cout, eps=1e-3) if batch_norm else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C_in x H x W -> N x C_out x H' x W' (conv, then batch norm if any, then ReLU)."""
         x = self.conv(x)
         return torch.relu(x if self.bn is None else self.bn(x))
 

@@ -100,7 +100,7 @@ def model_info(name: str) -> ModelInfo:
 
 
 def get_model(
-    name: str, num_classes: int | None = None, in_channels: int | None = None, **options
+    name: str, num_classes: int | None = None, in_channels: int | None = None, **options: object
 ) -> nn.Module:
     """Build a registered model with random weights.
 
@@ -108,7 +108,7 @@ def get_model(
         name: a registry name (see ``list_models()``).
         num_classes: output classes; defaults to the model's native dataset (1000 for ImageNet).
         in_channels: input channels; defaults to the native input (3, or 1 for Fashion-MNIST).
-        options: builder-specific keyword options (e.g. ``dropout=0.5``).
+        **options: builder-specific keyword options (e.g. ``dropout=0.5``).
     """
     info = model_info(name)
     num_classes = info.num_classes if num_classes is None else num_classes

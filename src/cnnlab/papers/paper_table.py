@@ -29,6 +29,7 @@ class PaperTable:
     missing: list[str] = field(default_factory=list)  # registry names not available
 
     def to_dict(self) -> dict:
+        """The table as JSON (``cnnlab tables --json``)."""
         return {"key": self.key, "title": self.title, "source": self.source,
                 "headers": self.headers, "rows": self.rows, "notes": self.notes,
                 "missing": self.missing}

@@ -71,6 +71,7 @@ class RobustnessReport:
                 "mce": mean_of(ce), "relative_mce": mean_of(relative)}
 
     def to_dict(self) -> dict:
+        """Every number of the report, as robustness.json holds it."""
         return {"target": self.target, "dataset": self.dataset, "samples": self.samples,
                 "views": self.views, "settings": self.settings.to_dict(),
                 "clean_error": self.clean_error, "clean_accuracy": 1 - self.clean_error,

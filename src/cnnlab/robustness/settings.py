@@ -23,6 +23,7 @@ class RobustnessSettings:
     batch_size: int = 500
 
     def to_dict(self) -> dict:
+        """The settings as JSON (saved in robustness.json)."""
         return asdict(self)
 
 

@@ -29,6 +29,7 @@ class ActivationMaps:
     maps: np.ndarray
 
     def to_dict(self) -> dict:
+        """Each shown channel's mean and max as JSON (``--json``); the maps are not included."""
         return {"layer": self.layer, "output_shape": list(self.shape),
                 "channels": [{"channel": c, "mean": m, "max": float(a.max())}
                              for c, m, a in zip(self.channels, self.means, self.maps,

@@ -63,6 +63,7 @@ class Attribution:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The method, target, layer and the map's shape and peak as JSON; not the map."""
         y, x = np.unravel_index(int(self.heat.argmax()), self.heat.shape)
         return {"method": self.method, "target": self.target, "layer": self.layer,
                 "map_shape": list(self.heat.shape), "map_max": float(self.heat.max()),

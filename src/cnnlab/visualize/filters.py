@@ -36,6 +36,7 @@ class FilterGrid:
     high: list[float]
 
     def to_dict(self) -> dict:
+        """The grid's description as JSON (``--json``); the tiles are not included."""
         return {"layer": self.layer, "weight_shape": list(self.weight_shape), "mode": self.mode,
                 "filters": self.filters, "weight_min": self.low, "weight_max": self.high}
 

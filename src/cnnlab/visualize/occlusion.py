@@ -32,6 +32,7 @@ class OcclusionMap:
     drop: np.ndarray
 
     def to_dict(self) -> dict:
+        """The target, the square, and where the drop is largest, as JSON; not the map."""
         y, x = np.unravel_index(int(self.drop.argmax()), self.drop.shape)
         return {"target": self.target, "square": self.size, "stride": self.stride,
                 "base_probability": self.target["probability"],

@@ -43,6 +43,7 @@ class TopPatches:
     patches: list[np.ndarray]
 
     def to_dict(self) -> dict:
+        """Each top patch's image index, unit, activation and input box as JSON; not the pixels."""
         return {"layer": self.layer, "channel": self.channel, "images": self.images_seen,
                 "receptive_field": list(self.field_size), "top": [
                     {"image": s, "unit_yx": list(u), "activation": a, "box": list(b)}
