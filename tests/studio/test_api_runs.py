@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import math
 import shutil
 
 import numpy as np
@@ -90,7 +91,8 @@ def test_scores_equal_the_librarys_on_the_same_predictions(runs_client, tiny_run
     matrix = confusion_matrix(predicted, labels, 10)
     assert report["samples"] == 200 and report["confusion"] == matrix.tolist()
     expected = per_class_accuracy(matrix).tolist()
-    assert report["per_class_accuracy"] == [None if v != v else pytest.approx(v) for v in expected]
+    assert report["per_class_accuracy"] == [None if math.isnan(v) else pytest.approx(v)
+                                            for v in expected]
     # the same images and views as the trainer's last test score
     assert report["accuracy"] == pytest.approx(float(_csv_rows(runs_dir / run_id)[-1]["test_acc"]))
     assert report["epoch"] == 2 and report["views"] == "center"

@@ -11,6 +11,7 @@ and checkpoint file version, so a run that saves a new checkpoint is scored agai
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class RunScores:
         """Accuracy, per-class accuracy and the confusion matrix (row = true class), computed
         by ``cnnlab.evaluation.metrics`` as ``cnnlab evaluate`` does."""
         matrix = confusion_matrix(self.predicted, self.labels, len(self.classes))
-        per_class = [None if value != value else value  # NaN: a class with no test image
+        per_class = [None if math.isnan(value) else value  # NaN: a class with no test image
                      for value in per_class_accuracy(matrix).tolist()]
         return {"samples": len(self.labels), "classes": self.classes, "views": self.views,
                 "epoch": self.epoch,
