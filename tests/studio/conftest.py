@@ -165,3 +165,9 @@ def runs_client(tiny_run) -> Iterator[TestClient]:
     config = StudioConfig(runs_dir=tiny_run[0])
     with TestClient(create_app(config), base_url="http://127.0.0.1") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def train_run(run_data_dir):
+    """``train_run(out, **config)``: a tiny Fashion-MNIST run like ``tiny_run``'s into ``out``."""
+    return lambda out, **options: train_tiny(out, run_data_dir, **options)
