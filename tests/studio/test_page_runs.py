@@ -110,6 +110,7 @@ def test_a_new_epoch_appears_without_reloading(page, runs_live_url, tiny_run, tr
         points = _points(page, "accuracy", "live-run", "test_acc")
         expect(points).to_have_count(1)
         expect(page.get_by_test_id("legend-live-run")).to_contain_text("training, epoch 1 of 3")
+        expect(page.get_by_test_id("scores-error")).to_contain_text("no checkpoint yet")
         page.evaluate("window.sameDocument = true")
     finally:
         gate.set()
@@ -119,6 +120,8 @@ def test_a_new_epoch_appears_without_reloading(page, runs_live_url, tiny_run, tr
     expect(page.get_by_test_id("legend-live-run")).to_contain_text("live-run (3 epochs)")
     assert page.evaluate("window.sameDocument") is True  # polled, not reloaded
     assert _values(points) == pytest.approx(_column(folder, "test_acc"))
+    # there was no checkpoint when the page opened; its scores came once one was saved
+    expect(page.get_by_test_id("scores-summary")).to_contain_text("on 200 test images")
 
 
 def test_two_runs_overlaid_on_one_chart(page, runs_live_url, tiny_run, second_run):

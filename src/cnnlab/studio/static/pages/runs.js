@@ -50,19 +50,43 @@ function scoresView(ctx, id, report) {
   imagesBox];
 }
 
-function loadScores(ctx, id, box) {
-  box.replaceChildren(el("p", { class: "loading" }, "Scoring the run's test images (the first time takes a while)…"));
-  ctx.api.get(`${runPath(id)}/scores`).then((report) => box.replaceChildren(...scoresView(ctx, id, report)),
-    (err) => box.replaceChildren(el("p", { class: "verdict-bad", "data-testid": "scores-error" }, `Not available: ${err.message}`)));
+// Scores of the newest checkpoint; while a run trains, a newer epoch offers to score again and
+// a run with no checkpoint yet is scored once its first epoch ends.
+function scoresLoader(ctx, id, box) {
+  let scoredEpoch = null;
+  let waiting = false;
+  function load() {
+    waiting = false;
+    box.replaceChildren(el("p", { class: "loading" }, "Scoring the run's test images (the first time takes a while)…"));
+    ctx.api.get(`${runPath(id)}/scores`, { quiet: true }).then((report) => {
+      scoredEpoch = report.epoch;
+      box.replaceChildren(...scoresView(ctx, id, report));
+    }, (err) => {
+      waiting = err.status === 409;
+      if (!waiting) ctx.showError(err.message);
+      box.replaceChildren(el("p", { class: waiting ? "muted" : "verdict-bad", "data-testid": "scores-error" },
+        waiting ? `${err.message}; the scores appear then.` : `Not available: ${err.message}`));
+    });
+  }
+  function onMetrics(run) {
+    const last = run.metrics.at(-1)?.epoch ?? null;
+    if (waiting && last !== null) { load(); return; }
+    if (scoredEpoch === null || last === null || last <= scoredEpoch || box.querySelector("[data-testid=rescore]")) return;
+    box.prepend(el("p", {}, el("button", { type: "button", "data-testid": "rescore", onclick: load },
+      `Score the checkpoint of epoch ${last}`), ` (these scores are epoch ${scoredEpoch}'s)`));
+  }
+  load();
+  return onMetrics;
 }
 
 function single(ctx, run, curvesBox) {
   const scoresBox = el("div", { "data-testid": "scores" });
-  loadScores(ctx, run.id, scoresBox);
+  run.onMetrics = scoresLoader(ctx, run.id, scoresBox);
   const cfg = run.config ?? {};
   return [el("h3", { "data-testid": "run-title" }, run.id),
     el("p", { class: "muted" }, `${run.model ?? "?"} on ${run.dataset ?? "?"}, recipe ${run.recipe ?? "?"}, `
-      + `${cfg.epochs ?? "?"} epochs of batch ${cfg.batch_size ?? "?"}, lr ${cfg.lr ?? "?"}, schedule ${cfg.schedule ?? "?"}`),
+      + `${cfg.epochs ?? "?"} epochs of batch ${cfg.batch_size ?? "?"}, lr ${cfg.lr ?? "?"}, schedule ${cfg.schedule ?? "?"}. `,
+    el("a", { href: `#/explorer/run/${encodeURIComponent(run.id)}` }, "Open its model in the explorer")),
     curvesBox, configTable(run.config), evaluationPanel(run.evaluation), ensemblePanel(run.ensemble),
     el("h3", {}, "Scores on the test images"), scoresBox];
 }
@@ -83,6 +107,7 @@ function poller(ctx, runs, redraw, listBox, chosen) {
         const answer = await ctx.api.get(`${runPath(run.id)}/metrics`, { quiet: true });
         if (JSON.stringify(answer.metrics) !== JSON.stringify(run.metrics) || answer.training !== run.training) {
           Object.assign(run, { metrics: answer.metrics, training: answer.training, epochs: answer.epochs });
+          run.onMetrics?.(run);
           changed = true;
         }
       }
