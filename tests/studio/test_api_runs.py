@@ -14,15 +14,20 @@ import pytest
 import torch
 from PIL import Image
 from starlette.testclient import TestClient
+from torchvision.transforms import v2
 
 from cnnlab.cli import main
 from cnnlab.data import load_dataset
+from cnnlab.data.synthetic import write_image_folder
+from cnnlab.evaluation.evaluate import evaluate_run
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.runs import load_checkpoint
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.rundirs import list_runs
 from cnnlab.studio.server import create_app
+from cnnlab.training.config import TrainConfig
+from cnnlab.training.trainer import train
 
 
 def _csv_rows(folder):
@@ -210,3 +215,33 @@ def test_a_run_without_checkpoint_yet_is_a_409(copied):
     assert client.get("/api/runs/fresh").json()["metrics"] == []
     answer = client.get("/api/runs/fresh/images")
     assert answer.status_code == 409 and "no checkpoint yet" in answer.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def folder_run(tmp_path_factory):
+    """A client on a runs folder with one run trained on an image-file dataset (3 classes)."""
+    base = tmp_path_factory.mktemp("folder-run")
+    data = write_image_folder(base / "data", ["a", "b", "c"], {"train": 12, "val": 6})
+    train(TrainConfig(model="smallcnn", dataset="imagefolder", data_dir=str(data),
+                      image_size=32, epochs=1, batch_size=12, quiet=True,
+                      out=str(base / "runs" / "files")))
+    with TestClient(create_app(StudioConfig(runs_dir=base / "runs")),
+                    base_url="http://127.0.0.1") as client:
+        yield client, base / "runs" / "files"
+
+
+def test_a_run_on_image_files_is_scored_and_shown_as_the_model_saw_it(folder_run):
+    client, folder = folder_run
+    report = client.get("/api/runs/files/scores").json()
+    expected = evaluate_run(folder)
+    assert report["samples"] == expected.samples == 18
+    assert report["confusion"] == expected.confusion.tolist()
+    answer = client.get("/api/runs/files/images?label=2&limit=3").json()
+    assert answer["total"] == 6 and [im["label"] for im in answer["images"]] == [2, 2, 2]
+    first = answer["images"][0]
+    path = load_dataset("imagefolder", "test", folder.parent.parent / "data").samples[
+        first["index"]][0]
+    image = torch.from_numpy(np.array(Image.open(path).convert("RGB"))).permute(2, 0, 1)
+    seen = v2.CenterCrop(32)(v2.Resize(37, antialias=True)(image)).permute(1, 2, 0).numpy()
+    assert first["zoom"] == 4  # 32 pixels, enlarged to 128
+    assert np.array_equal(_decode(first["url"]), seen.repeat(4, 0).repeat(4, 1))

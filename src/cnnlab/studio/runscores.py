@@ -6,7 +6,9 @@ images the run was scored on while it trained (the first ``test_subset`` of them
 set one, else the whole test split), with the views the run is scored with (the checkpoint's
 ``eval`` settings, as ``cnnlab evaluate`` uses), on the CPU. The result is kept per run folder
 and checkpoint file version, so a run that saves a new checkpoint is scored again, and at most
-``KEPT`` runs are held (a CIFAR test split is 30 MB of pixels).
+``KEPT`` runs are held (a CIFAR test split is 30 MB of pixels; image-file datasets keep only
+their file names, and an image is decoded when it is shown, as the model saw it: resized and
+centre-cropped).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from cnnlab.data.folder import FileDataset
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
+from cnnlab.evaluation.crops import file_transform
 from cnnlab.evaluation.evaluate import load_for_evaluation, with_saved_views
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy
-from cnnlab.evaluation.predict import predict
+from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.studio.http import ApiError
 from cnnlab.studio.runfiles import CONFIG, read_json_file
 
@@ -35,10 +39,11 @@ CHECKPOINT_FILES = ("checkpoint.safetensors", "checkpoint.json")
 
 @dataclass(frozen=True)
 class RunScores:
-    """The test images (uint8 N x C x H x W), their labels N, the predicted class N and its
-    probability N (float, 0..1), the class names, the views used and the checkpoint's epoch."""
+    """The test images (in memory, or files read with a centre-crop transform), their labels N,
+    the predicted class N and its probability N (float, 0..1), the class names, the views used
+    and the checkpoint's epoch."""
 
-    images: torch.Tensor
+    data: InMemoryDataset | FileDataset
     labels: torch.Tensor
     predicted: torch.Tensor
     probability: torch.Tensor
@@ -58,8 +63,13 @@ class RunScores:
                 "per_class_accuracy": per_class, "confusion": matrix.tolist()}
 
     def image(self, index: int) -> np.ndarray:
-        """Test image ``index`` as uint8 (H, W) for one channel, else (H, W, C)."""
-        pixels = self.images[index].permute(1, 2, 0).numpy()
+        """Test image ``index`` as uint8 (H, W) for one channel, else (H, W, C). An image file
+        that no longer decodes is a CnnlabError naming it."""
+        if isinstance(self.data, InMemoryDataset):
+            tensor = self.data.images[index]
+        else:
+            tensor = self.data[index][0]
+        pixels = tensor.permute(1, 2, 0).numpy()
         return pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
 
     def select(self, label: int | None, predicted: int | None) -> torch.Tensor:
@@ -126,19 +136,27 @@ def score_run(run_id: str, folder: Path) -> RunScores:
     except CnnlabError as err:
         raise ApiError(422, f"run {run_id!r} cannot be scored: "
                             f"{_relative(str(err), folder)}") from None
-    if not isinstance(data, InMemoryDataset):
-        raise ApiError(422, f"run {run_id!r} was trained on image files ({data.name}); the "
-                            f"studio scores in-memory datasets (fashion-mnist, cifar10, "
-                            f"cifar100); `cnnlab evaluate` scores any and its results show here")
     subset = config.get("test_subset")
     data = data.subset(subset if isinstance(subset, int) and subset > 0 else None)
     spec = with_saved_views(None, meta)
-    preds = predict(model, data, device=torch.device("cpu"), spec=spec,
-                    channels_last=bool(config.get("channels_last", False)))
+    try:
+        preds = predict(model, data, device=torch.device("cpu"), spec=spec,
+                        channels_last=bool(config.get("channels_last", False)))
+    except CnnlabError as err:  # an image file that does not decode
+        raise ApiError(422, f"run {run_id!r} cannot be scored: "
+                            f"{_relative(str(err), folder)}") from None
     probability, predicted = preds.log_probs.exp().max(dim=1)
     epoch = (meta.get("metrics") or {}).get("epoch")
-    return RunScores(data.images, preds.labels, predicted, probability, list(meta["classes"]),
-                     spec.mode or "center", epoch)
+    return RunScores(_shown(data, spec), preds.labels, predicted, probability,
+                     list(meta["classes"]), spec.mode or "center", epoch)
+
+
+def _shown(data: InMemoryDataset | FileDataset, spec: ViewSpec) -> InMemoryDataset | FileDataset:
+    """Image files as the model saw them in the centre view: resized, centre-cropped, uint8."""
+    if isinstance(data, InMemoryDataset):
+        return data
+    view = spec.resolved(data)
+    return data.with_transform(file_transform("center", view.size, view.resize, []), False)
 
 
 SCORES = ScoreCache()

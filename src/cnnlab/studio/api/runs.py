@@ -117,6 +117,10 @@ def _entry(scores: RunScores, index: int) -> dict[str, Any]:
             "url": "data:image/png;base64," + base64.b64encode(png(pixels, zoom)).decode()}
 
 
+def _entries(scores: RunScores, indices: list[int]) -> list[dict[str, Any]]:
+    return [_entry(scores, index) for index in indices]
+
+
 async def images(request: Request) -> JSONResponse:
     """GET ?label=K&predicted=J&offset=0&limit=24 -> the test images of true class K predicted
     as J (either may be left out), in index order, as PNG data URLs enlarged to a readable
@@ -129,9 +133,12 @@ async def images(request: Request) -> JSONResponse:
     limit = _int_param(request, "limit", 24, MAX_IMAGES)
     chosen = found.select(label, predicted)
     shown = chosen[offset:offset + limit].tolist()
+    # image files are decoded here, so off the event loop
+    entries = await run_limited(_entries, found, shown,
+                                timeout_s=request.app.state.config.time_limit_s)
     return JSONResponse({"total": int(chosen.numel()), "offset": offset, "limit": limit,
                          "label": label, "predicted": predicted, "classes": found.classes,
-                         "images": [_entry(found, i) for i in shown]})
+                         "images": entries})
 
 
 async def image(request: Request) -> Response:
@@ -142,7 +149,9 @@ async def image(request: Request) -> Response:
         raise ApiError(404, f"no test image {text[:20]!r}: this run's test images are "
                             f"0..{len(found.labels) - 1}")
     index = int(text)
-    return Response(png(found.image(index)), media_type="image/png",
+    pixels = await run_limited(found.image, index,
+                               timeout_s=request.app.state.config.time_limit_s)
+    return Response(png(pixels), media_type="image/png",
                     headers={"X-Label": str(int(found.labels[index])),
                              "X-Predicted": str(int(found.predicted[index])),
                              "Cache-Control": "no-store"})
