@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import os
 import shutil
 
 import numpy as np
@@ -23,6 +24,7 @@ from cnnlab.evaluation.evaluate import evaluate_run
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.runs import load_checkpoint
+from cnnlab.studio import runscores
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.rundirs import list_runs
 from cnnlab.studio.server import create_app
@@ -245,3 +247,21 @@ def test_a_run_on_image_files_is_scored_and_shown_as_the_model_saw_it(folder_run
     seen = v2.CenterCrop(32)(v2.Resize(37, antialias=True)(image)).permute(1, 2, 0).numpy()
     assert first["zoom"] == 4  # 32 pixels, enlarged to 128
     assert np.array_equal(_decode(first["url"]), seen.repeat(4, 0).repeat(4, 1))
+
+
+def test_scores_are_kept_per_checkpoint_version_and_bounded(copied, monkeypatch):
+    _, root = copied
+    folder, calls = root / "copy", []
+    real = runscores.score_run
+    monkeypatch.setattr(runscores, "score_run",
+                        lambda run_id, path: calls.append(run_id) or real(run_id, path))
+    cache = runscores.ScoreCache(kept=1)
+    first = cache.get("copy", folder)
+    assert cache.get("copy", folder) is first and len(calls) == 1
+    weights = folder / "checkpoint.safetensors"
+    before = weights.stat().st_mtime_ns
+    os.utime(weights, ns=(before + 10**9, before + 10**9))  # a new checkpoint was saved
+    assert cache.get("copy", folder) is not first and len(calls) == 2
+    os.utime(weights, ns=(before, before))  # the first version was dropped (kept=1)
+    cache.get("copy", folder)
+    assert len(calls) == 3

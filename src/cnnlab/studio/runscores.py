@@ -102,7 +102,12 @@ class ScoreCache:
                 if key in self._scores:
                     self._scores.move_to_end(key)
                     return self._scores[key]
-            scores = score_run(run_id, folder)
+            try:
+                scores = score_run(run_id, folder)
+            except Exception:
+                with self._lock:  # a run that failed is tried again, not remembered
+                    self._locks.pop(key, None)
+                raise
             with self._lock:
                 self._scores[key] = scores
                 while len(self._scores) > self._kept:
