@@ -65,7 +65,7 @@ def shoot(out: Path, chromium: str = "/usr/bin/chromium", pages: list[str] | Non
     out.mkdir(parents=True, exist_ok=True)
     failed = []
     with tempfile.TemporaryDirectory() as runs:
-        config = StudioConfig(port=0, runs_dir=demo_runs(Path(runs)))
+        config = StudioConfig(port=0, runs_dir=demo_runs(Path(runs) / "runs"))
         with serve_in_thread(config) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
