@@ -113,6 +113,23 @@ def run_lock(folder: str | Path, what: str) -> Iterator[Path]:
         os.close(fd)  # releases the lock
 
 
+def lock_holder(folder: str | Path) -> dict[str, Any] | None:
+    """The record of the live process writing ``folder`` (see ``run_lock``), or None when no
+    writer holds it. Reads the record only: taking the lock, even shared for a moment, could
+    refuse a writer that starts at that instant. A record from another host counts as live."""
+    try:
+        text = (Path(folder) / LOCK_NAME).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    try:
+        record = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or _gone(record):
+        return None
+    return record
+
+
 def _acquire(fd: int, folder: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

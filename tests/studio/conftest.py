@@ -18,9 +18,14 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
+from cnnlab.data import fashion_mnist
+from cnnlab.data.synthetic import write_fashion_mnist_like
+from cnnlab.errors import CnnlabError
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.serve import serve_in_thread
 from cnnlab.studio.server import create_app
+from cnnlab.training.config import TrainConfig
+from cnnlab.training.trainer import train
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -125,3 +130,60 @@ def explorer_runs(tmp_path_factory, fake_fashion) -> tuple[Path, str]:
     shutil.copytree(runs / "tiny", broken)
     (broken / "checkpoint.safetensors").write_bytes(b"not a safetensors file")
     return runs, "tiny"
+
+
+@pytest.fixture(scope="session")
+def run_data_dir(tmp_path_factory) -> str | None:
+    """None when cnnlab finds the real Fashion-MNIST (the system copy), else a synthetic copy in
+    its file layout, so the run fixtures work on a machine without the dataset package."""
+    try:
+        fashion_mnist.locate(download=False)
+        return None
+    except CnnlabError:
+        return str(write_fashion_mnist_like(tmp_path_factory.mktemp("fashion-like")))
+
+
+def train_tiny(out: Path, data_dir: str | None, **options) -> Path:
+    """A short Fashion-MNIST run of smallcnn into ``out`` (a few seconds on one core)."""
+    settings = {"epochs": 2, "batch_size": 64, "train_subset": 1000, "test_subset": 200,
+                "lr": 0.05, "quiet": True, **options}
+    return train(TrainConfig(data_dir=data_dir, out=str(out), **settings)).out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, run_data_dir) -> tuple[Path, str]:
+    """(runs_dir, run_id): a 2-epoch smallcnn run on 1,000 Fashion-MNIST training images,
+    scored on the first 200 test images, in a runs folder of its own."""
+    runs_dir = tmp_path_factory.mktemp("studio-runs")
+    train_tiny(runs_dir / "tiny-fashion", run_data_dir)
+    return runs_dir, "tiny-fashion"
+
+
+@pytest.fixture(scope="session")
+def second_run(tiny_run, run_data_dir) -> str:
+    """The id of a second run (another seed, 3 epochs) beside ``tiny_run``, for overlays."""
+    runs_dir, _ = tiny_run
+    train_tiny(runs_dir / "tiny-fashion-seed1", run_data_dir, seed=1,
+               epochs=3, train_subset=500)
+    return "tiny-fashion-seed1"
+
+
+@pytest.fixture(scope="session")
+def runs_live_url(tiny_run) -> Iterator[str]:
+    """A live server whose --runs folder is ``tiny_run``'s."""
+    with serve_in_thread(StudioConfig(port=0, runs_dir=tiny_run[0])) as url:
+        yield url
+
+
+@pytest.fixture
+def runs_client(tiny_run) -> Iterator[TestClient]:
+    """The TestClient on a studio whose --runs folder is ``tiny_run``'s."""
+    config = StudioConfig(runs_dir=tiny_run[0])
+    with TestClient(create_app(config), base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def train_run(run_data_dir):
+    """``train_run(out, **config)``: a tiny Fashion-MNIST run like ``tiny_run``'s into ``out``."""
+    return lambda out, **options: train_tiny(out, run_data_dir, **options)

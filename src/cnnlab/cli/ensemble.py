@@ -12,6 +12,7 @@ from cnnlab.cli.common import console, print_json
 from cnnlab.cli.evaluate import parse_scales
 from cnnlab.evaluation.ensemble import ensemble_runs
 from cnnlab.evaluation.predict import ViewSpec
+from cnnlab.fileio import write_json
 
 
 def ensemble_command(
@@ -26,11 +27,16 @@ def ensemble_command(
     = None,
     scales: Annotated[str | None, typer.Option(help="multiscale: shorter sides.")] = None,
     workers: Annotated[int, typer.Option(help="Decoding worker processes.")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Also write ensemble.json into this folder (e.g. one of the runs: the studio's "
+        "Runs page shows it there).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Each run and their ensemble: top-1 and top-5 error, best first."""
     report = ensemble_runs(run_dirs, weights, data_dir=data_dir, limit=limit, workers=workers,
                            spec=ViewSpec(crops, scales=parse_scales(scales)))
+    if out is not None:
+        write_json(out / "ensemble.json", report.to_dict())
     if json_output:
         print_json(report.to_dict())
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from cnnlab.studio.api import complexity, explorer, kernels, photos, shapes, steps
+from cnnlab.studio.api import complexity, explorer, kernels, photos, runs, shapes, steps
 
-MODULES = (photos, kernels, steps, shapes, complexity, explorer)
+MODULES = (photos, kernels, steps, shapes, complexity, explorer, runs)
 ROUTES: list[BaseRoute] = [route for module in MODULES for route in module.ROUTES]

@@ -3,7 +3,7 @@
 // the shell calls before the next page mounts (to stop timers and listeners).
 import { createApi } from "./lib/api.js";
 
-export const PAGES = ["kernels", "steps", "shapes", "complexity", "explorer"];
+export const PAGES = ["kernels", "steps", "shapes", "complexity", "explorer", "runs"];
 
 const nav = document.getElementById("nav");
 const root = document.getElementById("page");
