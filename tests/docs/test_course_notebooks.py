@@ -8,12 +8,15 @@ site build (make docs) runs the same notebooks at the default size.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+import cnnlab
 
 COURSE = Path(__file__).resolve().parents[2] / "docs" / "course"
 NOTEBOOKS = sorted(COURSE.glob("*.ipynb"))
@@ -63,7 +66,13 @@ def test_notebook_runs_at_the_tiny_size(path, tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # one core per pytest-xdist worker
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebook's runs and figures
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # The kernel spec of this Python's environment first (ipykernel installs it there), so a
+    # python3 kernel spec of the user's own cannot start another interpreter.
+    monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     nb = _read(path)
+    # one more cell, in memory only: which Python and which cnnlab the kernel ran
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys, cnnlab; print(sys.executable); print(cnnlab.__file__)"))
     client = NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(COURSE)}})
     try:
@@ -76,3 +85,6 @@ def test_notebook_runs_at_the_tiny_size(path, tmp_path, monkeypatch):
               if cell.cell_type == "code" and CHECK_CALL.search(cell.source)]
     for i in checks:
         assert "right" in outputs[i], f"{path.name} cell {i}: the check printed no verdict"
+    executable, package = outputs[len(nb.cells) - 1].split()
+    assert Path(executable).resolve() == Path(sys.executable).resolve()
+    assert Path(package).resolve() == Path(cnnlab.__file__).resolve(), "another cnnlab ran"
