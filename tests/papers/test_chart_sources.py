@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cnnlab.papers.chart import top1_accuracies
+from cnnlab.models import model_info
+from cnnlab.papers.chart import chart_points, top1_accuracies, top1_accuracy
+from cnnlab.papers.paper_table import native_profile
 
 
 def test_top1_accuracies_split_torchvision_from_paper():
@@ -16,3 +18,12 @@ def test_top1_accuracies_split_torchvision_from_paper():
 
 def test_a_model_with_only_top5_has_no_top1_source():
     assert top1_accuracies({"paper_top5_error": 7.0}) == {}
+
+
+def test_chart_points_of_named_models_only():
+    # alexnet's paper gives a top-1 error; smallcnn is a Fashion-MNIST net with none
+    points, skipped = chart_points(["alexnet", "smallcnn"])
+    assert [p.model for p in points] == ["alexnet"] and skipped == ["smallcnn"]
+    profile = native_profile("alexnet")
+    assert (points[0].macs, points[0].params) == (profile.macs, profile.params)
+    assert points[0].top1 == top1_accuracy(model_info("alexnet").reported)[0]

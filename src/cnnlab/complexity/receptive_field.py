@@ -464,6 +464,8 @@ def receptive_field_map(model: nn.Module, x: torch.Tensor, layer: str,
                         x_pos: int | None = None, threshold: float = 0.05) -> ReceptiveFieldMap:
     """Both receptive fields of unit (``layer``, ``channel``, ``y``, ``x_pos``) for image x.
 
+    ``x`` is one normalized image 1 x C x H x W; ``y`` and ``x_pos`` index the layer's map;
+    ``threshold`` is the share of the largest gradient that marks the effective field.
     Defaults: the centre unit of the map, and there the channel with the largest activation.
     """
     model.eval()

@@ -28,7 +28,12 @@ DATASETS: dict[str, Callable[[str, str | Path | None], Dataset]] = {
 
 
 def load_dataset(name: str, split: str, data_dir: str | Path | None = None) -> Dataset:
-    """Load split 'train' or 'test' (ImageNet's val) of a named dataset."""
+    """Load split 'train' or 'test' (ImageNet's val) of a named dataset.
+
+    Returns an ``InMemoryDataset`` (images uint8 N x C x H x W, labels int64 N: Fashion-MNIST
+    1 x 28 x 28, CIFAR 3 x 32 x 32) or, for image folders and ImageNet, a ``FileDataset``
+    decoded on demand. ``data_dir`` None looks in the dataset's usual places.
+    """
     if name not in DATASETS:
         raise CnnlabError(f"unknown dataset {name!r}: choose from {', '.join(sorted(DATASETS))}")
     if split not in ("train", "test"):

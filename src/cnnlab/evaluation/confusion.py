@@ -11,7 +11,8 @@ from cnnlab.plotting import pyplot, save_figure
 
 def plot_confusion(matrix: torch.Tensor, classes: list[str], path: str | Path,
                    title: str = "Confusion matrix") -> Path:
-    """Rows are true classes, columns predictions; colour is the row-normalized share."""
+    """Draw ``matrix`` (K x K counts, row = true class, column = prediction; e.g.
+    ``EvalReport.confusion``) with its counts; colour is the row-normalized share."""
     plt = pyplot()
     counts = matrix.double()
     share = counts / counts.sum(dim=1, keepdim=True).clamp(min=1)

@@ -55,10 +55,14 @@ def top1_accuracies(reported: dict[str, float]) -> dict[str, tuple[float, str]]:
     return found
 
 
-def chart_points() -> tuple[list[ChartPoint], list[str]]:
-    """Points for every ImageNet model with a top-1 accuracy; and the models left out."""
+def chart_points(names: list[str] | None = None) -> tuple[list[ChartPoint], list[str]]:
+    """Points for every ImageNet model with a top-1 accuracy; and the models left out.
+
+    ``names`` limits the models considered (default: every registered one); each is profiled
+    on the meta device (shapes only) at its native input size.
+    """
     points, skipped = [], []
-    for name in list_models():
+    for name in list_models() if names is None else names:
         info = model_info(name)
         found = top1_accuracy(info.reported) if info.dataset == "imagenet" else None
         if found is None:

@@ -213,7 +213,9 @@ def cam_map(model: nn.Module, x: torch.Tensor, method: str = "gradcam",
 
 
 def attribute(model: nn.Module, x: torch.Tensor, method: str, **options: object) -> Attribution:
-    """Dispatch to ``gradient_map`` or ``cam_map`` by method name."""
+    """``method`` (one of METHODS) for one normalized image ``x`` (1 x C x H x W):
+    ``gradient_map`` for the gradient methods, ``cam_map`` for the CAMs, ``options`` passed on
+    (target, classes, layer, channel). The result's ``heat`` is H x W, at the input's size."""
     if method in CAM_METHODS:
         options.pop("channel", None)
         return cam_map(model, x, method, **options)  # type: ignore[arg-type]
