@@ -21,13 +21,14 @@ The folder: --count JPEGs made once (cached) from scikit-image's photos: random 
 rescaled to ImageNet's typical sizes (most 500 px on the long side, 30% 300-500, 10% 640-1200),
 noise so the files are about as dense as ImageNet's JPEGs, quality 95, 8 classes.
 
-    python benchmarks/bench_pipeline.py --count 3000 --images 1920 --repeats 3
+    python benchmarks/bench_pipeline.py --count 3000 --images 640 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import resource
@@ -206,17 +207,18 @@ def _rate(rows: list[dict]) -> list[float]:
 
 
 def table(results: dict, workers: list[int]) -> list[str]:
-    lines = ["| workers | runner | images/s (median) | range | CPU ms/image | vs peer |",
-             "|---:|---|---:|---:|---:|---:|"]
+    lines = [("| workers | runner | images/s (median) | range | CPU ms/image | vs peer "
+             "(images/s) | vs peer (CPU ms/image) |"), "|---:|---|---:|---:|---:|---:|---:|"]
     for w in workers:
         peer_rates = _rate(results[("peer", w)])
+        peer_cpu = statistics.median(r["cpu_s"] / r["images"] for r in results[("peer", w)])
         for name in RUNNERS:
             rates = _rate(results[(name, w)])
             ratios = [a / b for a, b in zip(rates, peer_rates, strict=True)]
             cpu = statistics.median(1e3 * r["cpu_s"] / r["images"] for r in results[(name, w)])
             lines.append(f"| {w} | {name} | {statistics.median(rates):.1f} | "
                          f"{min(rates):.1f}-{max(rates):.1f} | {cpu:.2f} | "
-                         f"{statistics.median(ratios):.2f}x |")
+                         f"{statistics.median(ratios):.2f}x | {1e3 * peer_cpu / cpu:.2f}x |")
     return lines
 
 
@@ -237,17 +239,16 @@ ratios. CPU ms/image (this process and its workers, user + system) is the load-r
 
 Command:
 
-    python benchmarks/bench_pipeline.py --count {count} --images {images} --repeats {repeats} \
-        --workers {workers}
+    {command}
 
 The folder: {files} training JPEGs made from scikit-image's photos ({photos}: 8 classes) by
 random crops rescaled to ImageNet-like sizes, noise, quality 95: mean {mean_w:.0f} x
-{mean_h:.0f} px, {kpx:.0f} kpixel, {mean_kb:.0f} kB per file; {large:.0f}% have a side
+{mean_h:.0f} px, {kpx:.0f} kpixel, {mean_kb:.0f} kB per file; {large_pct:.0f}% have a side
 >= 640 px. (ILSVRC-2012 train: about 400 x 350 px and 110 kB per file on average.)
 
 Each run: the first {images} images ({steps} batches of {batch}) of an epoch, from creating
-the iterator to the last normalized float32 batch (worker start-up included). Torch's default
-threads in the main process; DataLoader workers run one thread each.
+the iterator to the last normalized float32 batch (worker start-up included). The main
+process runs {threads} torch thread(s), each DataLoader worker one (torch's rule for workers).
 
 {table}
 
@@ -290,9 +291,12 @@ def report(args, stats: dict, effect: dict, results: dict, digests: dict,
     share = {f"s{k}": 100 * v for k, v in effect["share"].items()}
     return REPORT.format(
         top=top, machine=machine(), start=when[0], load_before=when[1], load_after=when[2],
-        count=args.count, images=args.images, repeats=args.repeats,
+        command=(f"python benchmarks/bench_pipeline.py --count {args.count} --images "
+                 f"{args.images} --repeats {args.repeats} --workers "
+                 f"{' '.join(map(str, args.workers))} --threads {args.threads}"),
+        images=args.images, threads=args.threads,
         workers=" ".join(map(str, args.workers)), photos=", ".join(PHOTOS),
-        kpx=stats["mean_px"] / 1e3, large=100 * stats["large"], steps=args.images // BATCH,
+        kpx=stats["mean_px"] / 1e3, large_pct=100 * stats["large"], steps=args.images // BATCH,
         batch=BATCH, size=SIZE, table="\n".join(table(results, args.workers)), ratio=ratio,
         met="yes" if ratio >= 1.5 else "no", same="yes" if same else "no",
         distinct=", ".join(f"{k}: {len(v)} distinct" for k, v in digests.items()),
@@ -306,12 +310,15 @@ def _load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=3000, help="JPEGs in the folder")
-    parser.add_argument("--images", type=int, default=1920, help="images timed per run")
+    parser.add_argument("--images", type=int, default=640, help="images timed per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--root", type=Path, default=None, help="folder (default: the cache)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of the main process (workers run one each)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     root = make_folder(args.root or cache_dir() / f"bench-pipeline-{args.count}", args.count)
     stats, effect = folder_stats(root), reduced_effect(root)
     steps = args.images // BATCH
@@ -319,6 +326,9 @@ def main() -> None:
     results = measure(root, args.workers, steps, args.repeats)
     digests = {name: {r["digest"] for w in args.workers for r in results[(name, w)]}
                for name in RUNNERS}
+    raw = [{"runner": name, "workers": w, **{k: v for k, v in r.items()}}
+           for (name, w), rows in results.items() for r in rows]
+    write_text(args.out.with_suffix(".json"), json.dumps(raw, indent=1) + "\n")
     write_text(args.out, report(args, stats, effect, results, digests,
                                 (start, load_before, _load())))
     print(f"wrote {args.out}")
