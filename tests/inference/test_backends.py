@@ -22,8 +22,8 @@ from cnnlab.inference.backends import (
 from cnnlab.inference.openvino_runtime import openvino_installed
 from cnnlab.models import model_info
 
-NO_OPENVINO = pytest.mark.skipif(not openvino_installed(),
-                                 reason="openvino is not installed (pip install 'cnnlab[openvino]')")
+NO_OPENVINO = pytest.mark.skipif(
+    not openvino_installed(), reason="openvino is not installed (pip install 'cnnlab[openvino]')")
 
 
 def _marks(name: str) -> list:
