@@ -31,7 +31,9 @@ import torchvision
 from cnnlab.fileio import write_text
 from cnnlab.inference.backends import (
     AUTO_ORDER,
+    AUTO_ORDER_LARGE,
     BACKENDS,
+    LARGE_BATCH,
     OvBackend,
     auto_backend,
     installed_backends,
@@ -75,7 +77,7 @@ def build(runner: str, name: str):
 
 def child(runner: str, name: str, batch: int, warmup: int, repeats: int) -> dict:
     """Time one runner in this process (wall and this process's CPU clock); OpenVINO's
-    runners also give the top-1 classes of 64 fixed random images, for the bf16 agreement."""
+    runners also give the top-1 classes of 32 fixed random images, for the bf16 agreement."""
     size = model_info(name).input_size
     fn, facts = build(runner, name)
     x = torch.randn(batch, *size, generator=torch.Generator().manual_seed(0))
@@ -87,7 +89,7 @@ def child(runner: str, name: str, batch: int, warmup: int, repeats: int) -> dict
         wall.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     if runner in ("openvino", BF16):
-        check = torch.randn(64, *size, generator=torch.Generator().manual_seed(1))
+        check = torch.randn(32, *size, generator=torch.Generator().manual_seed(1))
         facts["top1"] = torch.cat([fn(part).argmax(1) for part in check.split(16)]).tolist()
     return {"wall_ms": 1e3 * statistics.median(wall), "cpu_ms": 1e3 * statistics.median(cpu),
             **facts}
@@ -132,8 +134,9 @@ def _median(rows: list[dict]) -> float:
     return statistics.median(r[CLOCK] for r in rows)
 
 
-def cell_table(name: str, batch: int, cell: dict, auto: str) -> tuple[list[str], dict]:
+def cell_table(name: str, batch: int, cell: dict) -> tuple[list[str], dict]:
     """Markdown rows of one (model, batch) and its target checks."""
+    auto = auto_backend(batch)
     peer = _median(cell[PEER])
     fp32 = {r: _median(rows) for r, rows in cell.items() if r not in (PEER, BF16)}
     fastest = min(fp32.values())
@@ -148,7 +151,8 @@ def cell_table(name: str, batch: int, cell: dict, auto: str) -> tuple[list[str],
         lines.append(f"| {runner}{mark} | {ms:.2f} | {min(walls):.2f}-{max(walls):.2f} | "
                      f"{1e3 * batch / ms:.1f} | {peer / ms:.2f}x | "
                      f"{fastest / ms:.2f}x |")
-    checks = {"model": name, "batch": batch, "auto_vs_fastest": fastest / fp32[auto],
+    checks = {"model": name, "batch": batch, "auto": auto,
+              "auto_vs_fastest": fastest / fp32[auto],
               "fastest": min(fp32, key=fp32.get), "auto_vs_peer": peer / fp32[auto]}
     if BF16 in cell:
         f32_top = cell["openvino"][0]["top1"]
@@ -180,11 +184,11 @@ def machine() -> str:
             f"CPUs; AVX/AMX flags: {' '.join(simd) or 'none'}")
 
 
-def target_lines(checks: list[dict], auto: str) -> list[str]:
-    lines = ["## Targets", "", ("| model | batch | fastest fp32 backend | auto "
-             f"(= {auto}) vs fastest | auto vs torchvision eager |"), "|---|---:|---|---:|---:|"]
+def target_lines(checks: list[dict]) -> list[str]:
+    lines = ["## Targets", "", ("| model | batch | fastest fp32 backend | auto | auto vs "
+             "fastest | auto vs torchvision eager |"), "|---|---:|---|---|---:|---:|"]
     for c in checks:
-        lines.append(f"| {c['model']} | {c['batch']} | {c['fastest']} | "
+        lines.append(f"| {c['model']} | {c['batch']} | {c['fastest']} | {c['auto']} | "
                      f"{c['auto_vs_fastest']:.2f}x | {c['auto_vs_peer']:.2f}x |")
     within = all(c["auto_vs_fastest"] >= 0.95 for c in checks)
     resnet = [c for c in checks if c["model"] == "resnet50"]
@@ -197,7 +201,7 @@ def target_lines(checks: list[dict], auto: str) -> list[str]:
     if bf16:
         lines += ["## OpenVINO with the bf16 precision hint (not part of the fp32 comparison)", "",
                   ("| model | batch | runs in | ms/batch | vs openvino f32 | top-1 agreement "
-                  "with f32 (64 random images) |"), "|---|---:|---|---:|---:|---:|"]
+                  "with f32 (32 random images) |"), "|---|---:|---|---:|---:|---:|"]
         for c in bf16:
             b = c["bf16"]
             lines.append(f"| {c['model']} | {c['batch']} | {b['runs_in']} | {b['ms']:.2f} | "
@@ -207,10 +211,9 @@ def target_lines(checks: list[dict], auto: str) -> list[str]:
 
 
 def report(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) -> str:
-    auto = auto_backend()
     tables, checks = [], []
     for (name, batch), cell in results.items():
-        lines, check = cell_table(name, batch, cell, auto)
+        lines, check = cell_table(name, batch, cell)
         tables += lines
         checks.append(check)
     head = [
@@ -232,10 +235,11 @@ def report(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) 
             "share the cores; with one thread it is the work done)" if args.clock == "cpu"
             else "") + "."),
         (f"Not run: {', '.join(args.skip)}." if args.skip else ""), "",
-        (f"`auto` picks the first installed of {', '.join(AUTO_ORDER)} "
-        "(cnnlab.inference.backends.AUTO_ORDER); all backends here: "
+        (f"`auto` picks the first installed of {', '.join(AUTO_ORDER)} below batch "
+         f"{LARGE_BATCH} and of {', '.join(AUTO_ORDER_LARGE)} from batch {LARGE_BATCH} on "
+         "(cnnlab.inference.backends.auto_order); all backends here: "
         f"{', '.join(installed_backends())} (known: {', '.join(BACKENDS)})."), ""]
-    return "\n".join(head + tables + target_lines(checks, auto)) + "\n"
+    return "\n".join(head + tables + target_lines(checks)) + "\n"
 
 
 def _load() -> str:
@@ -255,6 +259,7 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], help="a runner not to run")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--render", type=Path, help="rewrite the report from a results JSON")
     args = parser.parse_args()
     global CLOCK
     CLOCK = f"{args.clock}_ms"
@@ -264,10 +269,34 @@ def main() -> None:
         print(json.dumps(child(args.child, args.model[0], args.batch[0], args.warmup,
                                args.repeats)))
         return
+    if args.render:
+        saved = json.loads(args.render.read_text())
+        write_text(args.out, report(argparse.Namespace(**saved["args"]), _cells(saved["rows"]),
+                                    tuple(saved["when"])))
+        return
     start, before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), _load()
-    measure(args, lambda results: write_text(
-        args.out, report(args, results, (start, before, _load()))))
+    measure(args, lambda results: save(args, results, (start, before, _load())))
     print(f"wrote {args.out}")
+
+
+def save(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) -> None:
+    """The report, and every measurement as JSON beside it (``--render`` reads it back)."""
+    rows = [{"model": name, "batch": batch, "runner": runner, **row}
+            for (name, batch), cell in results.items() for runner, got in cell.items()
+            for row in got]
+    kept = {k: v for k, v in vars(args).items() if k not in ("out", "child", "render")}
+    write_text(args.out.with_suffix(".json"), json.dumps(
+        {"args": kept, "when": list(when), "rows": rows}, indent=1) + "\n")
+    write_text(args.out, report(args, results, when))
+
+
+def _cells(rows: list[dict]) -> dict:
+    results: dict = {}
+    for row in rows:
+        cell = results.setdefault((row["model"], row["batch"]), {})
+        cell.setdefault(row["runner"], []).append(
+            {k: v for k, v in row.items() if k not in ("model", "batch", "runner")})
+    return results
 
 
 if __name__ == "__main__":

@@ -12,8 +12,11 @@ from cnnlab.errors import CnnlabError
 from cnnlab.inference import backends
 from cnnlab.inference.backends import (
     AUTO_ORDER,
+    AUTO_ORDER_LARGE,
     BACKENDS,
+    LARGE_BATCH,
     auto_backend,
+    auto_order,
     installed_backends,
     load_backend,
     measure_latency,
@@ -69,21 +72,28 @@ def test_openvino_matches_eager_on_registry_models(model_name, seeded_model):
 
 
 def test_auto_is_the_first_installed_of_the_measured_order(monkeypatch):
-    assert set(AUTO_ORDER) <= set(BACKENDS)
-    assert auto_backend() == next(b for b in AUTO_ORDER if b in installed_backends())
-    assert resolve_backend("auto") == auto_backend()
+    assert set(AUTO_ORDER) == set(AUTO_ORDER_LARGE) <= set(BACKENDS)
+    assert auto_order(1) == auto_order(LARGE_BATCH - 1) == AUTO_ORDER
+    assert auto_order(LARGE_BATCH) == auto_order(256) == AUTO_ORDER_LARGE
+    for batch in (1, LARGE_BATCH):
+        assert auto_backend(batch) == next(b for b in auto_order(batch)
+                                           if b in installed_backends())
+        assert resolve_backend("auto", batch) == auto_backend(batch)
     monkeypatch.setattr(backends, "openvino_installed", lambda: True)
-    assert auto_backend() == AUTO_ORDER[0]
+    assert auto_backend(1) == AUTO_ORDER[0]
+    assert auto_backend(LARGE_BATCH) == AUTO_ORDER_LARGE[0]
     monkeypatch.setattr(backends, "openvino_installed", lambda: False)
     assert "openvino" not in installed_backends()
-    assert auto_backend() == next(b for b in AUTO_ORDER if b != "openvino")
+    assert auto_backend(LARGE_BATCH) == "onnxruntime" == auto_backend(1)
     with pytest.raises(CnnlabError, match=r"backend 'openvino' is not installed: pip install"):
         resolve_backend("openvino")
 
 
 def test_auto_order_is_the_one_the_docs_state():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "fast.md").read_text()
-    assert f"`auto` = the first installed of {', '.join(f'`{b}`' for b in AUTO_ORDER)}" in docs
+    for order in (AUTO_ORDER, AUTO_ORDER_LARGE):
+        assert f"the first installed of {', '.join(f'`{b}`' for b in order)}" in docs
+    assert f"from batch {LARGE_BATCH}" in docs
 
 
 def test_unknown_backend(seeded_model):

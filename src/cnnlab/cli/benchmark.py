@@ -37,7 +37,8 @@ def infer_command(
 ) -> None:
     """Median milliseconds per batch and images/s for each backend, and the ratio to eager;
     the default (auto) backend is marked."""
-    names = [resolve_backend(b) for b in backend] if backend else list(installed_backends())
+    names = [resolve_backend(b, batch) for b in backend] if backend else \
+        list(installed_backends())
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # random weights of a zoo name are the same each call (ONNX cache)
@@ -47,7 +48,7 @@ def infer_command(
     for name in dict.fromkeys(names):
         runner = load_backend(name, net, meta["input_size"])
         seconds = statistics.median(measure_latency(runner, x, warmup, repeats))
-        rows.append({"backend": name, "default": name == auto_backend(),
+        rows.append({"backend": name, "default": name == auto_backend(batch),
                      "ms_per_batch": 1e3 * seconds, "images_per_s": batch / seconds})
     eager = next((r["ms_per_batch"] for r in rows if r["backend"] == "eager"), None)
     for row in rows:

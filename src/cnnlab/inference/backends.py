@@ -11,8 +11,9 @@
 
 Every backend is an ``nn.Module`` that takes N x C x H x W float32 images and returns float32
 logits on the CPU, so ``classify_images`` and the benchmark use them like the model itself.
-``auto`` is the first installed backend of ``AUTO_ORDER``, the order in which
-benchmarks/bench_inference.py measured them fastest (benchmarks/results/inference.md).
+``auto`` is the first installed backend of ``auto_order(batch)``: the order in which
+benchmarks/bench_inference.py measured them fastest for that batch size
+(benchmarks/results/inference.md).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from cnnlab.inference.openvino_runtime import openvino_installed, ov_compiled
 
 BACKENDS = ("eager", "channels_last", "compile", "onnxruntime", "openvino")
 # Fastest fp32 backend first, as benchmarks/bench_inference.py measured them for resnet50,
-# googlenet and fastnet at batch 1 and 16 (benchmarks/results/inference.md); ``auto`` takes
-# the first one installed.
-AUTO_ORDER = ("openvino", "onnxruntime")
+# googlenet and fastnet (benchmarks/results/inference.md): ONNX Runtime at batch 1 (a tie on
+# resnet50, 2.4x on fastnet), OpenVINO from batch 16 (1.10x on resnet50, 1.09x on fastnet).
+# Batches 2-15 were not measured and take the batch-1 order.
+AUTO_ORDER = ("onnxruntime", "openvino")
+AUTO_ORDER_LARGE, LARGE_BATCH = ("openvino", "onnxruntime"), 16
 
 
 class Backend(nn.Module):
@@ -101,15 +104,20 @@ def installed_backends() -> tuple[str, ...]:
     return tuple(b for b in BACKENDS if b != "openvino" or openvino_installed())
 
 
-def auto_backend() -> str:
-    """The backend ``auto`` stands for: the first of AUTO_ORDER that is installed."""
-    return next(b for b in AUTO_ORDER if b in installed_backends())
+def auto_order(batch: int = 1) -> tuple[str, ...]:
+    """The measured order of the fp32 backends for ``batch`` images per call, fastest first."""
+    return AUTO_ORDER_LARGE if batch >= LARGE_BATCH else AUTO_ORDER
 
 
-def resolve_backend(name: str) -> str:
-    """``name`` checked, with ``auto`` replaced by ``auto_backend()``."""
+def auto_backend(batch: int = 1) -> str:
+    """The backend ``auto`` stands for at ``batch``: the first installed of auto_order."""
+    return next(b for b in auto_order(batch) if b in installed_backends())
+
+
+def resolve_backend(name: str, batch: int = 1) -> str:
+    """``name`` checked, with ``auto`` replaced by ``auto_backend(batch)``."""
     if name == "auto":
-        return auto_backend()
+        return auto_backend(batch)
     if name not in BACKENDS:
         raise CnnlabError(f"unknown backend {name!r}: choose from auto, {', '.join(BACKENDS)}")
     if name not in installed_backends():
@@ -117,11 +125,11 @@ def resolve_backend(name: str) -> str:
     return name
 
 
-def load_backend(name: str, model: nn.Module,
-                 input_size: tuple[int, int, int] | list[int]) -> Backend:
-    """Wrap ``model`` (eval mode, CPU) in backend ``name`` (or ``auto``); ``input_size`` is
-    C x H x W."""
-    name = resolve_backend(name)
+def load_backend(name: str, model: nn.Module, input_size: tuple[int, int, int] | list[int],
+                 batch: int = 1) -> Backend:
+    """Wrap ``model`` (eval mode, CPU) in backend ``name`` (``auto``: the fastest for ``batch``
+    images per call); ``input_size`` is C x H x W."""
+    name = resolve_backend(name, batch)
     if name == "onnxruntime":
         return OrtBackend(model.eval().cpu(), input_size)
     if name == "openvino":
