@@ -235,6 +235,14 @@ def report(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) 
             "share the cores; with one thread it is the work done)" if args.clock == "cpu"
             else "") + "."),
         (f"Not run: {', '.join(args.skip)}." if args.skip else ""), "",
+        ("Caveats. " + ("One round only, so no runner was measured twice and the order did "
+                        "not alternate; " if args.rounds == 1 else "")
+         + f"{args.repeats} timed calls per process. The batch rule of `auto` was read off "
+         "this run, so its targets below are met in the sample that chose it; another machine "
+         "(AVX-512, more cores, more threads) needs its own run. The top-1 agreement uses "
+         "random weights, whose predictions are nearly constant, so it is a weak check; on "
+         "a CPU without bf16 units OpenVINO runs f32 whatever the hint (the 'runs in' "
+         "column), and the bf16 rows only show the spread of the timings."), "",
         (f"`auto` picks the first installed of {', '.join(AUTO_ORDER)} below batch "
          f"{LARGE_BATCH} and of {', '.join(AUTO_ORDER_LARGE)} from batch {LARGE_BATCH} on "
          "(cnnlab.inference.backends.auto_order); all backends here: "
