@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The skeleton first, then the pieces in the order the course meets them.
-REPORTS = ["skeleton", "filters", "profile", "training", "fast", "inference", "viz",
+REPORTS = ["skeleton", "filters", "profile", "training", "pipeline", "fast", "inference", "viz",
            "corruptions", "startup", "studio", "explorer", "experiments"]
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from cnnlab.checkpoint import save_checkpoint
 from cnnlab.cli import main
+from cnnlab.inference.backends import auto_backend, installed_backends
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +56,36 @@ def test_benchmark_infer_json(capsys):
 
 def test_benchmark_unknown_backend(capsys):
     assert main(["benchmark", "infer", "smallcnn", "--backend", "tensorrt"]) == 1
-    assert "unknown backend 'tensorrt'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown backend 'tensorrt': choose from auto, eager")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_benchmark_marks_auto_as_the_default(capsys):
+    assert main(["benchmark", "infer", "smallcnn", "--backend", "auto", "--backend", "eager",
+                 "--repeats", "1", "--warmup", "0", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["backends"]
+    assert [r["backend"] for r in rows] == [auto_backend(), "eager"]
+    assert [r["default"] for r in rows] == [True, False]
+
+
+def test_predict_unknown_backend_is_one_line(run_dir, tmp_path, capsys):
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "x.png")
+    assert main(["predict", str(run_dir), str(tmp_path / "x.png"), "--backend", "tvm"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown backend 'tvm'") and err.count("\n") == 1
 
 
 def test_predict_backends_agree(run_dir, tmp_path, capsys):
     image = np.random.default_rng(0).integers(0, 255, (28, 28), dtype=np.uint8)
     Image.fromarray(image).save(tmp_path / "x.png")
     tops = {}
-    for backend in ("eager", "onnxruntime"):
+    for backend in ("eager", "auto", *(b for b in ("onnxruntime", "openvino")
+                                       if b in installed_backends())):
         assert main(["predict", str(run_dir), str(tmp_path / "x.png"), "--json",
                      "--backend", backend]) == 0
         tops[backend] = json.loads(capsys.readouterr().out)[0]["top"]
-    assert [t["index"] for t in tops["eager"]] == [t["index"] for t in tops["onnxruntime"]]
-    np.testing.assert_allclose([t["probability"] for t in tops["eager"]],
-                               [t["probability"] for t in tops["onnxruntime"]], atol=1e-5)
+    for backend, top in tops.items():
+        assert [t["index"] for t in top] == [t["index"] for t in tops["eager"]], backend
+        np.testing.assert_allclose([t["probability"] for t in top],
+                                   [t["probability"] for t in tops["eager"]], atol=1e-5)

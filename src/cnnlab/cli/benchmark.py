@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from cnnlab.cli.common import console, print_json
-from cnnlab.inference.backends import BACKENDS, DEFAULT_BACKEND, load_backend, measure_latency
+from cnnlab.inference.backends import (
+    BACKENDS,
+    auto_backend,
+    installed_backends,
+    load_backend,
+    measure_latency,
+    resolve_backend,
+)
 from cnnlab.runs import resolve_model
 
 benchmark_app = typer.Typer(help="Measure speed: `cnnlab benchmark infer MODEL`.",
@@ -22,23 +29,26 @@ def infer_command(
     model: Annotated[str, typer.Argument(help="A run folder, or a model name (random weights).")],
     batch: Annotated[int, typer.Option(min=1, help="Images per call.")] = 1,
     backend: Annotated[list[str] | None, typer.Option(
-        help="eager, channels_last, compile or onnxruntime (repeatable; default: all).")] = None,
+        help=f"auto, {', '.join(BACKENDS)} (repeatable; default: all installed).")] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Timed calls per backend.")] = 10,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed calls first.")] = 3,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0: torch's default).")] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
-    """Median milliseconds per batch and images/s for each backend, and the ratio to eager."""
+    """Median milliseconds per batch and images/s for each backend, and the ratio to eager;
+    the default (auto) backend is marked."""
+    names = [resolve_backend(b, batch) for b in backend] if backend else \
+        list(installed_backends())
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # random weights of a zoo name are the same each call (ONNX cache)
     net, meta = resolve_model(model)
     x = torch.randn(batch, *meta["input_size"], generator=torch.Generator().manual_seed(0))
     rows = []
-    for name in backend or list(BACKENDS):
+    for name in dict.fromkeys(names):
         runner = load_backend(name, net, meta["input_size"])
         seconds = statistics.median(measure_latency(runner, x, warmup, repeats))
-        rows.append({"backend": name, "default": name == DEFAULT_BACKEND,
+        rows.append({"backend": name, "default": name == auto_backend(batch),
                      "ms_per_batch": 1e3 * seconds, "images_per_s": batch / seconds})
     eager = next((r["ms_per_batch"] for r in rows if r["backend"] == "eager"), None)
     for row in rows:
@@ -58,7 +68,7 @@ def _print_table(result: dict) -> None:
         table.add_column(column, justify="left" if column == "backend" else "right")
     for row in result["backends"]:
         ratio = row["speedup_vs_eager"]
-        table.add_row(row["backend"] + (" (default)" if row["default"] else ""),
+        table.add_row(row["backend"] + (" (default: auto)" if row["default"] else ""),
                       f"{row['ms_per_batch']:.2f}", f"{row['images_per_s']:,.1f}",
                       f"{ratio:.2f}x" if ratio else "-")
     console.print(table)

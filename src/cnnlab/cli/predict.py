@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnnlab.cli.common import WEIGHTS_HELP, console, print_json
-from cnnlab.inference.backends import load_backend
+from cnnlab.inference.backends import BACKENDS, load_backend
 from cnnlab.inference.classify import classify_images
 from cnnlab.runs import resolve_model
 
@@ -21,8 +21,9 @@ def predict_command(
     invert: Annotated[str, typer.Option(help="auto, yes or no: invert gray levels "
                                         "(auto: light-background photos, Fashion-MNIST)")]
     = "auto",
-    backend: Annotated[str, typer.Option(help="eager, channels_last, compile or onnxruntime "
-                                         "(exported once, cached).")] = "eager",
+    backend: Annotated[str, typer.Option(
+        help=f"auto (the fastest installed: docs/fast.md), {', '.join(BACKENDS)}; ONNX-based "
+             "ones export once and cache the file.")] = "eager",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Print the top classes with probabilities for each IMAGE."""

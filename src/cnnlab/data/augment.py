@@ -20,7 +20,8 @@ sample by sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 from torchvision.transforms import v2
@@ -35,6 +36,19 @@ IMAGENET_EIGVEC = torch.tensor([[-0.5675, 0.7192, 0.4009],
                                 [-0.5808, -0.0045, -0.8140],
                                 [-0.5836, -0.6948, 0.4203]])
 LIGHTING_STD = 0.1  # Krizhevsky et al. 2012, section 4.1: alpha ~ N(0, 0.1)
+# Szegedy et al. 2015, section 6: crops of 8%-100% of the area, aspect ratio in [3/4, 4/3]
+INCEPTION_SCALE, INCEPTION_RATIO = (0.08, 1.0), (3 / 4, 4 / 3)
+
+
+@contextmanager
+def sample_rng(seed: int) -> Iterator[None]:
+    """Torch's global CPU generator seeded with ``seed`` inside the block, restored after.
+
+    Seeds the CPU generator only: ``torch.manual_seed`` also queues a seed for every lazy
+    accelerator, with a stack trace each time, which costs milliseconds per sample."""
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        yield
 
 
 def lighting_shift(alphas: torch.Tensor) -> torch.Tensor:
@@ -66,8 +80,8 @@ def _pieces(size: int) -> dict[str, tuple[bool, Callable[[], list]]]:
                                v2.RandomCrop(size), flip(), PCALighting()]),
         "resnet": (True, lambda: [v2.RandomShortestSize(list(range(256, 481)), antialias=True),
                                   v2.RandomCrop(size), flip(), PCALighting()]),
-        "inception": (True, lambda: [v2.RandomResizedCrop(size, scale=(0.08, 1.0),
-                                                          ratio=(3 / 4, 4 / 3), antialias=True),
+        "inception": (True, lambda: [v2.RandomResizedCrop(size, scale=INCEPTION_SCALE,
+                                                          ratio=INCEPTION_RATIO, antialias=True),
                                      flip()]),
         "cifar": (False, lambda: [v2.RandomCrop(size, padding=4), flip()]),
         "flip": (False, lambda: [flip()]),
@@ -177,8 +191,7 @@ class BatchAugment:
     def _per_sample(name: str, x: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         transform = v2.Compose(_pieces(x.shape[-1])[name][1]())
         out = []
-        with torch.random.fork_rng(devices=[]):
-            for image, seed in zip(x.cpu(), seeds, strict=True):
-                torch.manual_seed(seed)
+        for image, seed in zip(x.cpu(), seeds, strict=True):
+            with sample_rng(seed):
                 out.append(transform(image))
         return torch.stack(out).to(x.device)

@@ -1,7 +1,8 @@
 """Image-file datasets: a class-per-folder ImageFolder and ImageNet's train/val layout.
 
 Images are decoded on demand (in DataLoader worker processes when ``workers > 0``) by
-``cnnlab.imaging.load_image`` and augmented per sample by a torchvision.transforms.v2 pipeline.
+``cnnlab.imaging.load_image`` and augmented per sample by a torchvision.transforms.v2 pipeline,
+or, for the "inception" crop, decoded and cropped in one step by ``cnnlab.data.jpeg``.
 A sample is asked for as ``dataset[(index, seed)]``: the seed, derived from the run's seed, the
 epoch and the index, seeds that sample's augmentation. The augmentation therefore depends on
 the position in the run only, not on which worker decoded it or whether the run was resumed.
@@ -20,6 +21,8 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 
+from cnnlab.data.augment import sample_rng
+from cnnlab.data.jpeg import DecodeCrop
 from cnnlab.errors import CnnlabError
 from cnnlab.imaging import load_image
 
@@ -42,14 +45,15 @@ class Batch:
 
 @dataclass
 class FileDataset(torch.utils.data.Dataset):
-    """(path, label) samples decoded on demand; ``transform`` maps uint8 C x H x W to a tensor."""
+    """(path, label) samples decoded on demand; ``transform`` maps uint8 C x H x W to a tensor,
+    or is a ``DecodeCrop`` that decodes and crops the file itself."""
 
     samples: list[tuple[str, int]]
     classes: list[str]
     mean: tuple[float, ...]
     std: tuple[float, ...]
     name: str
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+    transform: Callable[[torch.Tensor], torch.Tensor] | DecodeCrop | None = None
     skip_bad: bool = False
 
     def __len__(self) -> int:
@@ -80,6 +84,8 @@ class FileDataset(torch.utils.data.Dataset):
         index, seed = item if isinstance(item, tuple) else (item, index_seed(0, 0, item))
         path, label = self.samples[index]
         try:
+            if isinstance(self.transform, DecodeCrop):
+                return self.transform(path, seed), label, path
             array = load_image(path, mode="RGB")
         except CnnlabError:
             if not self.skip_bad:
@@ -87,8 +93,7 @@ class FileDataset(torch.utils.data.Dataset):
             return None, label, path
         image = torch.from_numpy(array).permute(2, 0, 1).contiguous()  # 3 x H x W uint8
         if self.transform is not None:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
+            with sample_rng(seed):
                 image = self.transform(image)
         return image, label, path
 

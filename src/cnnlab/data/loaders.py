@@ -21,6 +21,7 @@ from cnnlab.data.augment import (
     train_transform,
 )
 from cnnlab.data.folder import Batch, FileDataset, collate, index_seed
+from cnnlab.data.jpeg import DecodeCrop, fused_pieces
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 
@@ -46,11 +47,14 @@ class TrainBatches:
     """Per-step uint8 batches of a training set, augmented, for one process.
 
     ``steps_per_epoch`` drops the last partial batch (unless the set is smaller than a batch).
+    Image files with the "inception" crop (and flips) are decoded and cropped in one step by
+    ``cnnlab.data.jpeg.DecodeCrop``; ``reduced_decode`` lets it decode JPEGs at reduced size.
     """
 
     def __init__(self, data: InMemoryDataset | FileDataset, batch_size: int, augment: list[str],
                  *, seed: int, sharding: Sharding, image_size: int | None = None,
-                 workers: int = 0, pin_memory: bool = False) -> None:
+                 workers: int = 0, pin_memory: bool = False,
+                 reduced_decode: bool = True) -> None:
         if batch_size % sharding.world:
             raise CnnlabError(f"batch size {batch_size} does not split evenly over "
                               f"{sharding.world} processes")
@@ -60,8 +64,10 @@ class TrainBatches:
         self.steps_per_epoch = max(1, len(data) // batch_size)
         channels = 3 if isinstance(data, FileDataset) else int(data.images.shape[1])
         if isinstance(data, FileDataset):
-            self.files = data.with_transform(
-                train_transform(augment, image_size or 224, channels), data.skip_bad)
+            flips = fused_pieces(augment)
+            transform = train_transform(augment, image_size or 224, channels) if flips is None \
+                else DecodeCrop(image_size or 224, flips, reduced_decode)
+            self.files = data.with_transform(transform, data.skip_bad)
         else:
             self.augment = BatchAugment(augment, channels)
 
