@@ -147,7 +147,7 @@ EXPERIMENT = register_experiment(Experiment(
         "tiny": Scale(scales.tiny(**_CONSTANT, epochs=2), seeds=1, data="synthetic",
                       duration="seconds (synthetic data)",
                       arms={"width": 4, "target": 0.5, "window": 2, "lrs": [0.02, 0.05]}),
-        "quick": Scale(scales.quick(**_CONSTANT, train_subset=3072, batch_size=64, epochs=5,
+        "quick": Scale(scales.quick(**_CONSTANT, train_subset=2560, batch_size=64, epochs=5,
                                     eval_every=5), seeds=2,
                        duration=scales.measured(3.2, 29),
                        arms={"width": 32, "target": 0.2, "window": 16,
