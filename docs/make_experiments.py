@@ -91,8 +91,9 @@ def write_summary() -> Path:
     write_text(BENCH_REPORT, "\n".join([
         "# Experiments: the lecture's claims at the quick scale", "",
         *machine_line, "", *summary_table(results, order, "docs/experiments/"), "",
-        ("Command: `python docs/make_experiments.py` (the same numbers as docs/experiments.md, "
-         "where each claim's findings and figure are)."), ""]))
+        ("Command: `nice python docs/make_experiments.py --threads 1 --shared`, two "
+         "experiments at a time (the same numbers as docs/experiments.md, where each claim's "
+         "findings and figure are)."), ""]))
     missing = [n for n in list_experiments() if n not in results]
     if missing:
         lines += ["", f"Not yet run at the quick scale: {', '.join(missing)}."]
