@@ -102,7 +102,19 @@ def _analyze(context: Context) -> Analysis:
                             "best learning rate (the paper: about 6x on CIFAR-10)."),
                            (f"The running error averages the last {window} steps, so both "
                             f"curves lag the weights by about {window // 2} steps; the lag is "
-                            "the same for both activations.")])
+                            "the same for both activations."), *_edge_notes(context, best)])
+
+
+def _edge_notes(context: Context, best: dict[str, str]) -> list[str]:
+    """A best rate at the end of the grid may not be the best rate: say so."""
+    lrs = sorted(context.scale.arms["lrs"])
+    notes = []
+    for act, key in best.items():
+        lr = float(key.split("-lr")[1])
+        if len(lrs) > 1 and lr in (lrs[0], lrs[-1]):
+            notes.append(f"{ACTIVATIONS[act]}'s best rate, {lr:g}, is at the end of the grid "
+                         f"{', '.join(f'{x:g}' for x in lrs)}: a rate beyond it may be faster.")
+    return notes
 
 
 def _figure(context: Context, keys: list[str], best: dict[str, str], target: float,
