@@ -161,7 +161,7 @@ EXPERIMENT = register_experiment(Experiment(
                       arms={"width": 4, "target": 0.5, "window": 2, "lrs": [0.02, 0.05]}),
         "quick": Scale(scales.quick(**_CONSTANT, train_subset=2560, batch_size=64, epochs=5,
                                     eval_every=5), seeds=2,
-                       duration=scales.measured(3.2, 29),
+                       duration=scales.measured(17.3, 147),
                        arms={"width": 32, "target": 0.2, "window": 16,
                              "lrs": [0.01, 0.02, 0.05]}),
         "paper": Scale(scales.paper(**_CONSTANT, epochs=40), seeds=3,

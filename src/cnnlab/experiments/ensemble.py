@@ -81,7 +81,7 @@ EXPERIMENT = register_experiment(Experiment(
                       arms={"width": 4, "holdout": 64}),
         "quick": Scale(scales.quick(train_subset=10_000, epochs=4, test_subset=None,
                                     eval_every=4), seeds=5,
-                       duration=scales.measured(6.5, 41),
+                       duration=scales.measured(24.0, 187),
                        arms={"width": 32, "holdout": 2000}),
         "paper": Scale(scales.paper(epochs=30, lr=0.05), seeds=7,
                        duration="about an hour on a GPU (7 members)",
