@@ -1,6 +1,6 @@
 """Run every experiment at the quick scale and write docs/experiments/ and docs/experiments.md.
 
-    python docs/make_experiments.py [NAME ...] [--work experiment-runs] [--threads 1]
+    python docs/make_experiments.py [NAME ...] [--work experiment-runs] [--threads 1] [--shared]
 
 Each experiment trains into WORK/<name>/ (run folders with checkpoints: not committed); its
 report.md, results.json and figure.png are copied to docs/experiments/<name>/, and
@@ -17,13 +17,15 @@ import time
 from pathlib import Path
 
 from cnnlab.experiments import list_experiments, run_experiment
-from cnnlab.fileio import write_text
+from cnnlab.fileio import write_json, write_text
 
 DOCS = Path(__file__).resolve().parent
 # BENCHMARKS.md collects benchmarks/results/*.md; the quick-scale table goes there too.
 BENCH_REPORT = DOCS.parent / "benchmarks" / "results" / "experiments.md"
 REPORTS = DOCS / "experiments"
 FILES = ("report.md", "results.json", "figure.png")
+SHARED = ("The cores were shared with other jobs while this ran, so wall-clock times are longer "
+          "than on an idle machine (CPU seconds are the fairer measure).")
 
 
 def main() -> None:
@@ -31,6 +33,8 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="experiments (default: all)")
     parser.add_argument("--work", default="experiment-runs", help="where the runs go")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--shared", action="store_true",
+                        help="other jobs share the cores: the reports say so")
     args = parser.parse_args()
     for name in args.names or list_experiments():
         stamp = time.strftime("%H:%M:%S")
@@ -44,7 +48,13 @@ def main() -> None:
             if (folder / file).is_file():
                 shutil.copyfile(folder / file, target / file)
         report = target / "report.md"
-        write_text(report, report.read_text(encoding="utf-8").replace(
+        text = report.read_text(encoding="utf-8")
+        if args.shared:
+            text = text.replace("\n- Time: ", f"\n- {SHARED}\n- Time: ", 1)
+            results = json.loads((target / "results.json").read_text(encoding="utf-8"))
+            results["machine"]["shared"] = True
+            write_json(target / "results.json", results)
+        write_text(report, text.replace(
             "Every model's run folder is under `runs/` (`cnnlab evaluate runs/<name>` scores it "
             "again)", "The run folders (checkpoints) are not committed; `python "
             f"docs/make_experiments.py {name}` makes them again under `{args.work}/{name}/runs/`"
@@ -71,24 +81,30 @@ def write_summary() -> Path:
     ]
     if order:
         machine = results[order[0]]["machine"]
-        lines += [(f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, "
-                  f"torch {machine['torch']}, Python {machine['python']}; the cores were "
-                  "shared with other jobs while these ran, so wall-clock times are longer "
-                  "than on an idle machine (CPU seconds are the fairer measure)."), ""]
+        shared = any(r["machine"].get("shared") for r in results.values())
+        lines += [(f"Machine: {machine['cpu']} (`lscpu` flags {machine.get('cpu_flags', '?')}), "
+                  f"{machine['logical_cores']} logical cores, no GPU, torch {machine['torch']}, "
+                  f"Python {machine['python']}; one torch thread per experiment (`--threads 1`)"
+                  f", at most two at once. {SHARED if shared else ''}").rstrip(), ""]
     machine_line = lines[4:-1]  # the machine sentence, when there are results
     lines += summary_table(results, order, "experiments/")
     write_text(BENCH_REPORT, "\n".join([
         "# Experiments: the lecture's claims at the quick scale", "",
         *machine_line, "", *summary_table(results, order, "docs/experiments/"), "",
-        ("Command: `python docs/make_experiments.py` (the same numbers as docs/experiments.md, "
-         "where each claim's findings and figure are)."), ""]))
+        ("Command: `nice python docs/make_experiments.py --threads 1 --shared`, two "
+         "experiments at a time (the same numbers as docs/experiments.md, where each claim's "
+         "findings and figure are)."), ""]))
     missing = [n for n in list_experiments() if n not in results]
     if missing:
         lines += ["", f"Not yet run at the quick scale: {', '.join(missing)}."]
     for name in order:
         r = results[name]
         lines += ["", f"## {name}: {r['title']}", "", f"> \"{r['claim']}\" ({r['lecture']})",
-                  "", f"Source: {r['source']}.", ""]
+                  "", f"Source: {r['source']}.", "",
+                  (f"Scale {r['scale']}: {', '.join(f'{k} {v}' for k, v in r['setup'].items())}; "
+                   f"{r['seeds']} seeds, {len(r['models'])} models; training "
+                   f"{r['train_seconds'] / 60:.1f} min wall clock, {r['train_cpu_seconds']:.0f} "
+                   "CPU s."), ""]
         lines += [f"- {f['statement']} **{f['verdict']}**: {f['reason']}."
                   for f in r["findings"]]
         if (REPORTS / name / "figure.png").is_file():

@@ -26,7 +26,7 @@ def run_args(data, out):
     return ["train", "--data-dir", str(data), "--epochs", "2", "--batch-size", "32",
             "--train-subset", "256", "--test-subset", "64", "--threads", "1", "--quiet",
             "--set", "deterministic=true", "--set", "checkpoint_every=3",
-            "--set", "ema_decay=0.9", "--out", str(out)]
+            "--set", "ema_decay=0.9", "--set", "log_steps=true", "--out", str(out)]
 
 
 def cli(args, **env):
@@ -53,6 +53,10 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(fake_fashion, tmp_path):
                                      f"pid {holder['pid']} (cnnlab train since ")
     assert resumed.stderr.endswith("which is no longer running\n")
     assert resumed.stderr.count("\n") == 1
+    # the per-step log survives the kill: the resumed run's equals the uninterrupted one's
+    steps = (tmp_path / "whole" / "steps.csv").read_text().splitlines()
+    assert steps[0] == "step,loss,correct,images" and len(steps) == 1 + 16
+    assert (tmp_path / "killed" / "steps.csv").read_text().splitlines() == steps
     for stem in ("checkpoint", "ema"):
         a = load_file(tmp_path / "whole" / f"{stem}.safetensors")
         b = load_file(tmp_path / "killed" / f"{stem}.safetensors")

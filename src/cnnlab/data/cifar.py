@@ -80,9 +80,10 @@ def load_split(name: str, split: str, data_dir: str | Path | None = None) -> InM
         raise CnnlabError(f"unknown split {split!r}: use 'train' or 'test'")
     root = _find_root(name, data_dir) or _download(name)
     if root is None:
-        raise CnnlabError(f"{name} not found: pass --data-dir DIR (holding "
-                          f"{_CLASSES[name].base_folder}/), set $CNNLAB_DATA, or go online so it "
-                          f"downloads to {cache_dir() / 'cifar'}")
+        source = _CLASSES[name]
+        raise CnnlabError(f"{name} not found: download {source.url}, unpack it into DIR (it "
+                          f"holds {source.base_folder}/) and pass --data-dir DIR or set "
+                          f"$CNNLAB_DATA=DIR; online, it downloads to {cache_dir() / 'cifar'}")
     reader = _presence_checked(_CLASSES[name])
     try:
         data = reader(str(root), train=split == "train", download=False)

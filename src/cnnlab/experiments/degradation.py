@@ -54,8 +54,8 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=1, duration="seconds (synthetic data)",
                       data="synthetic", arms={"widths": [2, 2, 2]}),
-        "quick": Scale(scales.quick(train_subset=2000, epochs=3), seeds=2,
-                       duration=scales.measured(12.4, 130),
+        "quick": Scale(scales.quick(train_subset=5000, epochs=4, batch_size=64), seeds=2,
+                       duration=scales.measured(55.3, 463),
                        arms={"widths": [4, 8, 16]}),
         "paper": Scale(scales.paper(epochs=1, max_steps=64_000, lr=0.1, momentum=0.9,
                                     nesterov=False, weight_decay=1e-4, decay_bn_and_bias=True,

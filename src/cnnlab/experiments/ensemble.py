@@ -79,9 +79,10 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=2, data="synthetic", duration="seconds",
                       arms={"width": 4, "holdout": 64}),
-        "quick": Scale(scales.quick(train_subset=6000, epochs=3), seeds=5,
-                       duration=scales.measured(6.5, 41),
-                       arms={"width": 16, "holdout": 2000}),
+        "quick": Scale(scales.quick(train_subset=10_000, epochs=4, test_subset=None,
+                                    eval_every=4), seeds=5,
+                       duration=scales.measured(24.0, 187),
+                       arms={"width": 32, "holdout": 2000}),
         "paper": Scale(scales.paper(epochs=30, lr=0.05), seeds=7,
                        duration="about an hour on a GPU (7 members)",
                        arms={"width": 64, "holdout": 5000}),

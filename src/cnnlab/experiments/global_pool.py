@@ -60,8 +60,8 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=1, data="synthetic", duration="seconds",
                       arms={"width": 4}),
-        "quick": Scale(scales.quick(train_subset=4000, epochs=5), seeds=2,
-                       duration=scales.measured(1.2, 32), arms={"width": 16}),
+        "quick": Scale(scales.quick(train_subset=5000, epochs=5), seeds=2,
+                       duration=scales.measured(6.2, 79), arms={"width": 32}),
         "paper": Scale(scales.paper(epochs=30, lr=0.05, hflip=True, translate=4), seeds=3,
                        duration="well under an hour on a GPU", arms={"width": 64}),
     },

@@ -49,8 +49,8 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(**_NO_BN), seeds=1, data="synthetic", duration="seconds",
                       arms={"width": 4}),
-        "quick": Scale(scales.quick(**_NO_BN, train_subset=4000, epochs=4), seeds=2,
-                       duration=scales.measured(2, 77), arms={"width": 16}),
+        "quick": Scale(scales.quick(**_NO_BN, train_subset=5000, epochs=4), seeds=2,
+                       duration=scales.measured(6.5, 85), arms={"width": 16}),
         "paper": Scale(scales.paper(**_NO_BN, epochs=30, hflip=True, translate=4), seeds=3,
                        duration="under an hour on a GPU", arms={"width": 64}),
     },

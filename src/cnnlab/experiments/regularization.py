@@ -60,9 +60,9 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=1, data="synthetic", duration="seconds",
                       arms={"width": 4}),
-        "quick": Scale(scales.quick(train_subset=1000, test_subset=2000, epochs=15,
+        "quick": Scale(scales.quick(train_subset=2000, test_subset=2000, epochs=15,
                                     batch_size=64), seeds=2,
-                       duration=scales.measured(2.2, 49), arms={"width": 16}),
+                       duration=scales.measured(6.3, 100), arms={"width": 16}),
         "paper": Scale(scales.paper(train_subset=10_000, epochs=60, lr=0.05), seeds=3,
                        duration="under an hour on a GPU", arms={"width": 64}),
     },

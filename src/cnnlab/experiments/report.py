@@ -28,15 +28,23 @@ _SETUP_KEYS = ("dataset", "train_subset", "test_subset", "holdout", "epochs", "b
                "optimizer", "lr", "schedule", "weight_decay", "in_memory")
 
 
+# The CPU features torch's CPU kernels dispatch on: what makes two "AMD EPYC"s differ in speed.
+_SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "avx512_vnni",
+               "amx_bf16", "amx_tile")
+
+
 def machine() -> dict[str, Any]:
-    """CPU model, logical cores, OS, Python and torch versions of this machine."""
-    cpu = platform.processor() or "unknown CPU"
+    """CPU model and SIMD flags (as lscpu shows them), logical cores, OS, Python and torch."""
+    cpu, flags = platform.processor() or "unknown CPU", []
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
+        fields = [line.split(":", 1) for line in cpuinfo.read_text().splitlines() if ":" in line]
+        names = [value.strip() for key, value in fields if key.strip() == "model name"]
         cpu = names[0] if names else cpu
-    return {"cpu": cpu, "logical_cores": os.cpu_count(), "os": platform.platform(),
+        present = next((value.split() for key, value in fields if key.strip() == "flags"), [])
+        flags = [flag for flag in _SIMD_FLAGS if flag in present]
+    return {"cpu": cpu, "cpu_flags": " ".join(flags), "logical_cores": os.cpu_count(),
+            "os": platform.platform(),
             "python": platform.python_version(), "torch": torch.__version__,
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
@@ -123,7 +131,8 @@ def _setup_lines(context: Context, results: dict[str, Any]) -> list[str]:
     lines += [f"- `{a.key}`: {a.label} = `{a.model}` {_options(a)}" for a in arms.values()]
     lines += [
         f"- Seeds: {results['seeds']} per arm ({len(context.trained)} models).",
-        (f"- Machine: {info['cpu']}, {info['logical_cores']} logical cores, "
+        (f"- Machine: {info['cpu']} ({info.get('cpu_flags') or 'flags unknown'}), "
+         f"{info['logical_cores']} logical cores, "
         f"device {results['device']}, torch {info['torch']}, Python {info['python']}."),
         (f"- Time: {results['wall_seconds'] / 60:.1f} min wall clock for this invocation "
         f"(models finished before are not retrained); training {results['train_seconds']:.0f} s "

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cnnlab.data import load_dataset
 from cnnlab.data.synthetic import write_fashion_mnist_like
 from cnnlab.errors import CnnlabError
 from cnnlab.experiments.base import SCALES, Arm, Context, Experiment, Trained
@@ -55,6 +56,8 @@ def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
     if seeds < 1:
         raise CnnlabError(f"--seeds must be >= 1, got {seeds}")
     folder = Path(out or f"experiments/{name}-{scale}")
+    if plan.data is None:  # the real dataset: when it is missing, say so before writing anything
+        load_dataset(plan.train["dataset"], "test", data_dir)
     # One writer per experiment folder for the whole run, as for a training run.
     with run_lock(folder, "cnnlab experiment"):
         open_output(folder, experiment, scale, seeds)
@@ -67,11 +70,8 @@ def run_experiment(name: str, scale: str = "quick", seeds: int | None = None,
 def _run_locked(experiment: Experiment, scale: str, seeds: int, folder: Path, device: str,
                 data_dir: str | None, threads: int, log: Log,
                 after_model: Callable[[int], None] | None, show_training: bool) -> None:
-    name, plan = experiment.name, experiment.scales[scale]
-    base = TrainConfig().replace(plan.train, source=f"{name} {scale}")
-    base = base.replace({"device": device, "data_dir": _data_dir(folder, plan.data, data_dir)})
-    if threads:
-        base.threads = threads
+    plan = experiment.scales[scale]
+    base = base_config(experiment, scale, folder, device, data_dir, threads)
     base.quiet = not show_training
     jobs = [(arm, seed) for seed in range(seeds) for arm in experiment.arms(plan)]
     start, trained = time.perf_counter(), []
@@ -81,6 +81,23 @@ def _run_locked(experiment: Experiment, scale: str, seeds: int, folder: Path, de
             after_model(i)
     context = Context(experiment, scale, plan, trained, folder)
     write_report(context, experiment.analyze(context), time.perf_counter() - start)
+
+
+def base_config(experiment: Experiment, scale: str, folder: Path, device: str = "auto",
+                data_dir: str | None = None, threads: int = 0) -> TrainConfig:
+    """The TrainConfig every arm of ``experiment`` at ``scale`` starts from (see arm_config)."""
+    plan = experiment.scales[scale]
+    base = TrainConfig().replace(plan.train, source=f"{experiment.name} {scale}")
+    base = base.replace({"device": device, "data_dir": _data_dir(folder, plan.data, data_dir)})
+    if threads:
+        base.threads = threads
+    return base
+
+
+def arm_config(base: TrainConfig, arm: Arm, seed: int, folder: Path) -> TrainConfig:
+    """The resolved config one model of the experiment trains with (saved in its run folder)."""
+    return base.replace({**arm.train, "model": arm.model, "model_options": dict(arm.options),
+                         "seed": seed, "out": str(folder / "runs" / f"{arm.key}-seed{seed}")})
 
 
 def open_output(folder: Path, experiment: Experiment, scale: str, seeds: int) -> Path:
@@ -118,13 +135,11 @@ def _data_dir(folder: Path, data: str | None, data_dir: str | None) -> str | Non
 def train_arm(base: TrainConfig, arm: Arm, seed: int, folder: Path, prefix: str,
               log: Log) -> Trained:
     """One model: skipped when finished, resumed when interrupted, else trained."""
-    key = f"{arm.key}-seed{seed}"
-    run = folder / "runs" / key
+    cfg = arm_config(base, arm, seed, folder)
+    run = Path(cfg.out)
     if (run / DONE).is_file():
         log(f"{prefix} {arm.label}, seed {seed}: finished before, skipped")
         return _read_done(arm, seed, run)
-    cfg = base.replace({**arm.train, "model": arm.model, "model_options": dict(arm.options),
-                        "seed": seed, "out": str(run)})
     resume = bool(list_states(run))
     if run.exists() and not resume:
         shutil.rmtree(run)  # ours, interrupted before its first saved state: start it again

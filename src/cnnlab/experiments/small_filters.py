@@ -93,8 +93,8 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=1, data="synthetic", duration="seconds",
                       arms={"width": 4}),
-        "quick": Scale(scales.quick(train_subset=3000, epochs=2), seeds=2,
-                       duration=scales.measured(6.2, 57), arms={"width": 16}),
+        "quick": Scale(scales.quick(train_subset=4000, epochs=3), seeds=2,
+                       duration=scales.measured(7.5, 96), arms={"width": 16}),
         "paper": Scale(scales.paper(epochs=30, lr=0.05, hflip=True, translate=4), seeds=3,
                        duration="about an hour on a GPU", arms={"width": 64}),
     },

@@ -74,8 +74,8 @@ EXPERIMENT = register_experiment(Experiment(
     scales={
         "tiny": Scale(scales.tiny(), seeds=1, data="synthetic", duration="seconds",
                       arms={"widths": [2, 2, 4], "reduction": 2}),
-        "quick": Scale(scales.quick(train_subset=3000, epochs=2), seeds=2,
-                       duration=scales.measured(1.8, 48),
+        "quick": Scale(scales.quick(train_subset=4000, epochs=3), seeds=2,
+                       duration=scales.measured(5.9, 84),
                        arms={"widths": [8, 16, 32], "reduction": 4}),
         "paper": Scale(scales.paper(epochs=1, max_steps=64_000, lr=0.1, nesterov=False,
                                     weight_decay=1e-4, schedule="multistep",

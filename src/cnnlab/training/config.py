@@ -98,6 +98,9 @@ class TrainConfig:
     in_memory: bool = False
     translate: int | None = 0  # in_memory: random shift by up to N pixels; None: recipe's rule
     fused_optimizer: bool = False  # torch's fused optimizer kernel where the device has one
+    # also write <out>/steps.csv: every step's loss and top-1 hits (rank 0's share of the
+    # batch), for curves finer than an epoch; kept in the resumable state, so it survives resume
+    log_steps: bool = False
 
     def __post_init__(self) -> None:
         # `--set augment=challenges` reads as one string; a string is one piece (or several,

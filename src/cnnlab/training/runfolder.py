@@ -26,7 +26,7 @@ from cnnlab.training import state as state_
 
 # Every name a run writes at the top of its folder (see cnnlab.training.trainer).
 RUN_FILES = ("config.json", "metrics.csv", "curves.png", "checkpoint.safetensors",
-             "checkpoint.json", "ema.safetensors", "ema.json", "skipped_files.txt",
+             "checkpoint.json", "ema.safetensors", "ema.json", "skipped_files.txt", "steps.csv",
              state_.STATE_DIR, "tensorboard")
 # What a full disk, a read-only or unwritable folder and a quota raise.
 WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT,

@@ -16,6 +16,8 @@ from cnnlab.training.config import TrainConfig
 METRIC_FIELDS = ["epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
                  "test_top5", "seconds", "images_per_s"]
 # Columns that appear only in runs that use the feature (the default run's header is fixed).
+# steps.csv (``log_steps``): one row per optimizer step, rank 0's share of the batch.
+STEP_FIELDS = ["step", "loss", "correct", "images"]
 OPTIONAL_FIELDS = ["val_loss", "val_acc", "ema_test_acc", "skipped_steps", "skipped_files"]
 
 
@@ -54,6 +56,14 @@ class RunLog:
                     self.writer.add_scalar(key, value, row["epoch"])
             self.writer.flush()
 
+    def steps(self, steps: list[list[float]]) -> None:
+        """steps.csv from [global step, loss, top-1 hits, images] rows (when logged)."""
+        if steps:
+            lines = [",".join(STEP_FIELDS)]
+            lines += [f"{int(s)},{loss:.6g},{int(hits)},{int(n)}"
+                      for s, loss, hits, n in steps]
+            write_text(self.out / "steps.csv", "\n".join(lines) + "\n")
+
     def skipped_files(self, paths: list[str]) -> None:
         if paths:
             write_text(self.out / "skipped_files.txt", "\n".join(sorted(set(paths))) + "\n")
@@ -61,6 +71,16 @@ class RunLog:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def read_steps(run: str | Path) -> dict[str, list[float]]:
+    """<run>/steps.csv as columns (STEP_FIELDS); CnnlabError when the run logged no steps."""
+    path = Path(run) / "steps.csv"
+    if not path.is_file():
+        raise CnnlabError(f"{path} is missing: train with log_steps=true to log every step")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {name: [float(row[name]) for row in rows] for name in STEP_FIELDS}
 
 
 def input_size(data: InMemoryDataset | FileDataset, cfg: TrainConfig) -> list[int]:

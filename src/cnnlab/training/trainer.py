@@ -141,6 +141,7 @@ class Run:
                          "skipped_steps": 0, "loss_sum": 0.0, "correct": 0, "seen": 0,
                          "seconds": 0.0, "cpu_seconds": 0.0}
         self.skipped_files: list[str] = []
+        self.step_rows: list[list[float]] = []  # [global step, loss, hits, images]
 
     def _build_model(self) -> None:
         cfg, ctx = self.cfg, self.ctx
@@ -173,7 +174,8 @@ class Run:
                 "plateau": self.plateau.state_dict() if self.plateau else None,
                 "ema": self.ema.state_dict() if self.ema is not None else None,
                 "scaler": self.step_fn.scaler.state_dict(), "progress": dict(self.progress),
-                "rows": self.rows, "skipped_files": self.skipped_files, "world": self.ctx.world,
+                "rows": self.rows, "steps": self.step_rows, "skipped_files": self.skipped_files,
+                "world": self.ctx.world,
                 "batches": self.batches.state_dict() if self.in_memory else None}
 
     def save_state(self) -> None:
@@ -208,6 +210,7 @@ class Run:
         self.step_fn.scaler.load_state_dict(tree["scaler"])
         self.progress, self.rows = dict(tree["progress"]), list(tree["rows"])
         self.skipped_files = list(tree["skipped_files"])
+        self.step_rows = list(tree.get("steps") or [])
         if self.in_memory:
             self.batches.load_state_dict(tree["batches"])
         state_.set_rng_states(rng)
@@ -252,6 +255,9 @@ class Run:
             p["loss_sum"] += result.loss * result.images
             p["correct"] += result.correct
             p["seen"] += result.images
+            if cfg.log_steps:
+                self.step_rows.append([p["global_step"], result.loss, result.correct,
+                                       result.images])
             bar.advance(result.images * self.ctx.world, result.loss, result.correct)
             if cfg.checkpoint_every and p["global_step"] % cfg.checkpoint_every == 0 \
                     and p["step"] < last:
@@ -369,6 +375,7 @@ class Run:
         if log is not None:
             bar.epoch_done({**row, "epoch": min(row["epoch"], self.epochs)})
             log.epoch(self.rows)
+            log.steps(self.step_rows)
             log.skipped_files(self.skipped_files)
             self.save_model_files(row)
         p.update(epoch=p["epoch"] + 1, step=0, loss_sum=0.0, correct=0, seen=0, seconds=0.0,
