@@ -9,9 +9,7 @@ file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,16 +33,6 @@ class InputImage:
     key: str
     x: torch.Tensor
     label: int | None = None  # a run's test image has its true class
-
-
-def run_data_dir(folder: Path) -> str | None:
-    """The data folder a run was trained from (its config.json), or None for the default."""
-    config = folder / "config.json"
-    try:
-        found = json.loads(config.read_text()).get("data_dir") if config.is_file() else None
-    except (ValueError, OSError, AttributeError):
-        return None
-    return found if isinstance(found, str) else None
 
 
 def _test_image(request: Request, spec: dict[str, Any]) -> tuple[str, np.ndarray, int]:
