@@ -117,22 +117,6 @@ def decode():
 
 
 @pytest.fixture(scope="session")
-def explorer_runs(tmp_path_factory, fake_fashion) -> tuple[Path, str]:
-    """A --runs folder for the explorer: ``tiny`` (one epoch of smallcnn on the synthetic
-    Fashion-MNIST files, seconds) and ``broken`` (a checkpoint whose weights are not
-    safetensors). Returns (runs_dir, "tiny")."""
-    from cnnlab.cli import main
-
-    runs = tmp_path_factory.mktemp("explorer-runs")
-    assert main(["train", "--data-dir", str(fake_fashion), "--epochs", "1", "--out",
-                 str(runs / "tiny"), "--quiet", "--threads", "1"]) == 0
-    broken = runs / "broken"
-    shutil.copytree(runs / "tiny", broken)
-    (broken / "checkpoint.safetensors").write_bytes(b"not a safetensors file")
-    return runs, "tiny"
-
-
-@pytest.fixture(scope="session")
 def run_data_dir(tmp_path_factory) -> str | None:
     """None when cnnlab finds the real Fashion-MNIST (the system copy), else a synthetic copy in
     its file layout, so the run fixtures work on a machine without the dataset package."""
@@ -187,3 +171,16 @@ def runs_client(tiny_run) -> Iterator[TestClient]:
 def train_run(run_data_dir):
     """``train_run(out, **config)``: a tiny Fashion-MNIST run like ``tiny_run``'s into ``out``."""
     return lambda out, **options: train_tiny(out, run_data_dir, **options)
+
+
+@pytest.fixture(scope="session")
+def explorer_runs(tmp_path_factory, tiny_run) -> tuple[Path, str]:
+    """A --runs folder for the explorer: ``tiny`` (a copy of ``tiny_run``'s run, so no second
+    training) and ``broken`` (the same run with a checkpoint whose weights are not safetensors).
+    Returns (runs_dir, "tiny")."""
+    runs = tmp_path_factory.mktemp("explorer-runs")
+    shutil.copytree(tiny_run[0] / tiny_run[1], runs / "tiny")
+    broken = runs / "broken"
+    shutil.copytree(runs / "tiny", broken)
+    (broken / "checkpoint.safetensors").write_bytes(b"not a safetensors file")
+    return runs, "tiny"

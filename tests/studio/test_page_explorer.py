@@ -5,9 +5,11 @@ receptive field, and a Fashion-MNIST run shows its test images, filters and top 
 from __future__ import annotations
 
 import base64
+import io
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from cnnlab.studio.config import StudioConfig
@@ -148,6 +150,49 @@ def test_fashion_run_test_images_filters_patches(page, explorer_url):
     page.get_by_test_id("patch-images").fill("40")
     page.get_by_test_id("show-patches").click()
     page.wait_for_selector("[data-testid=patch-8]")
+
+
+def _canvas_levels(page, testid: str) -> np.ndarray:
+    """The canvas's red channel at the centre of each drawn block (one block per source
+    pixel), as a H x W array."""
+    canvas = page.get_by_test_id(testid)
+    zoom = int(canvas.get_attribute("data-zoom"))
+    width, height, data = page.evaluate(
+        "(id) => { const c = document.querySelector(`[data-testid='${id}']`); return [c.width, "
+        "c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }",
+        testid)
+    rgba = np.array(data, dtype=np.uint8).reshape(height, width, 4)
+    return rgba[zoom // 2::zoom, zoom // 2::zoom, 0]
+
+
+def test_browse_by_class_opens_that_test_image(page, explorer_url):
+    first = page.request.get(f"{explorer_url}/api/runs/tiny/image/0")
+    label = (int(first.headers["x-label"]) + 1) % 10  # a class other than the first image's
+    listed = page.request.get(f"{explorer_url}/api/runs/tiny/images?label={label}&limit=12").json()
+    assert listed["images"] and {im["label"] for im in listed["images"]} == {label}
+    chosen = listed["images"][1]["index"]
+    _open(page, explorer_url, "run/tiny")
+    before = page.get_by_test_id("top5").inner_text()
+    page.get_by_test_id("browse-class").select_option(str(label))
+    thumbs = page.get_by_test_id("browse").locator("img")
+    expect(thumbs).to_have_count(len(listed["images"]))
+    expect(thumbs.nth(1)).to_have_attribute("data-index", str(chosen))
+    thumbs.nth(1).click()
+    _settle(page)
+    expect(page.get_by_test_id("test-index")).to_have_value(str(chosen))
+    expect(page.get_by_test_id("input-note")).to_contain_text(f"True class: "
+                                                             f"{listed['classes'][label]}")
+    png = page.request.get(f"{explorer_url}/api/runs/tiny/image/{chosen}").body()
+    expected = np.asarray(Image.open(io.BytesIO(png)))
+    drawn = _canvas_levels(page, "input")
+    assert drawn.shape == expected.shape == (28, 28)
+    assert np.abs(drawn.astype(int) - expected).max() <= 1  # the model's input, denormalized
+    answer = _api(page, explorer_url, "predict", {"run": "tiny",
+                                                  "image": {"run": "tiny", "index": chosen}})
+    shown = page.get_by_test_id("top5").locator("li")
+    for item, top in zip(shown.all_inner_texts(), answer["top"], strict=True):
+        assert item.startswith(f"{100 * top['probability']:.2f}% {top['class']}")
+    assert page.get_by_test_id("top5").inner_text() != before
 
 
 def test_errors_are_shown_on_the_page(page, explorer_url):

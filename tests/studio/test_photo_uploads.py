@@ -4,6 +4,7 @@ naming the cause, after which the server keeps serving."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import numpy as np
@@ -17,6 +18,13 @@ from cnnlab.studio.http import ApiError
 from cnnlab.studio.server import create_app
 
 RNG = np.random.default_rng(5)
+
+
+def _run_async(fn) -> None:
+    """``anyio.run(fn)`` in a thread of its own: a Playwright test earlier in the same process
+    leaves an asyncio loop set on the main thread, where anyio.run would refuse to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, fn).result()
 
 
 def _client(**limits) -> TestClient:
@@ -116,7 +124,7 @@ def test_run_limited_answers_504_past_the_time_limit():
         await work.run_limited(time.sleep, 0.5, timeout_s=0.05)
 
     with pytest.raises(ApiError) as caught:
-        anyio.run(slow)
+        _run_async(slow)
     assert caught.value.status == 504
 
 
@@ -137,7 +145,7 @@ def test_run_limited_answers_503_when_every_worker_is_busy(monkeypatch):
             await anyio.sleep(0.05)
             group.start_soon(one, "waiter", 0.0, 0.2)  # cannot start while the holder runs
 
-    anyio.run(crowd)
+    _run_async(crowd)
     assert statuses == {"holder": 200, "waiter": 503}
 
 
@@ -146,6 +154,6 @@ def test_an_abandoned_computation_is_still_counted_until_it_ends():
         await work.run_limited(time.sleep, 0.6, timeout_s=0.05)
 
     with pytest.raises(ApiError):
-        anyio.run(slow)
+        _run_async(slow)
     assert work.running() >= 1  # past its limit, still running in its thread
     assert work.wait_idle(5.0) and work.running() == 0

@@ -1,34 +1,28 @@
 """The explorer's input image: a sample photo, a kept upload, or a test image of a run.
 
 ``{"photo": "sample:astronaut"}`` and ``{"photo": "upload:<id>"}`` come from the photos API;
-``{"run": "<id>", "index": i}`` is test image ``i`` of that run's dataset, read through
-cnnlab's data registry. Every image becomes the model's input with
+``{"run": "<id>", "index": i}`` is test image ``i`` of that run, the one the Runs page shows
+under that index (``cnnlab.studio.runscores``). Every image becomes the model's input with
 ``cnnlab.inference.classify.preprocess_array``, the same steps ``cnnlab predict`` applies to a
 file.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from starlette.requests import Request
 
-from cnnlab.checkpoint import read_meta
-from cnnlab.data import load_dataset
-from cnnlab.data.memory import InMemoryDataset
-from cnnlab.errors import CnnlabError
 from cnnlab.inference.classify import preprocess_array
 from cnnlab.studio.api.photos import photo_array
 from cnnlab.studio.explorer_models import Loaded
 from cnnlab.studio.http import ApiError
 from cnnlab.studio.http import field as body_field
 from cnnlab.studio.rundirs import resolve_run
+from cnnlab.studio.runscores import SCORES
 from cnnlab.visualize.figures import denormalize
 
 
@@ -41,41 +35,14 @@ class InputImage:
     label: int | None = None  # a run's test image has its true class
 
 
-@functools.lru_cache(maxsize=2)
-def _test_split(dataset: str, data_dir: str | None) -> InMemoryDataset:
-    test = load_dataset(dataset, "test", data_dir)
-    if not isinstance(test, InMemoryDataset):
-        raise CnnlabError(f"the {dataset} test split is image files; upload an image instead")
-    return test
-
-
-def run_data_dir(folder: Path) -> str | None:
-    """The data folder a run was trained from (its config.json), or None for the default."""
-    config = folder / "config.json"
-    try:
-        found = json.loads(config.read_text()).get("data_dir") if config.is_file() else None
-    except (ValueError, OSError, AttributeError):
-        return None
-    return found if isinstance(found, str) else None
-
-
-def run_test_split(folder: Path, meta: dict[str, Any]) -> InMemoryDataset:
-    """The test split of the dataset a run was trained on (from its config's data folder)."""
-    dataset = meta.get("dataset")
-    if not dataset:
-        raise ApiError(400, "the run's checkpoint names no dataset")
-    return _test_split(dataset, run_data_dir(folder))
-
-
 def _test_image(request: Request, spec: dict[str, Any]) -> tuple[str, np.ndarray, int]:
-    config = request.app.state.config
+    """Test image ``index`` of the run as the Runs page shows it (``runscores``: the images the
+    run is scored on, as the model saw them), so an index from /api/runs/{id}/images names the
+    same picture here."""
     run_id = body_field(spec, "run", str)
-    folder = resolve_run(config.runs_dir, run_id)
-    test = run_test_split(folder, read_meta(folder))
-    index = body_field(spec, "index", int, minimum=0, maximum=len(test) - 1)
-    image = test.images[index].numpy()  # C x H x W uint8
-    pixels = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
-    return f"run:{run_id}:{index}", np.ascontiguousarray(pixels), int(test.labels[index])
+    scores = SCORES.get(run_id, resolve_run(request.app.state.config.runs_dir, run_id))
+    index = body_field(spec, "index", int, minimum=0, maximum=len(scores.labels) - 1)
+    return f"run:{run_id}:{index}", scores.image(index), int(scores.labels[index])
 
 
 def input_image(request: Request, loaded: Loaded, body: dict[str, Any]) -> InputImage:

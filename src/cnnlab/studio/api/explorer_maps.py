@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from cnnlab.complexity.receptive_field import receptive_field_map
-from cnnlab.studio.explorer_images import run_data_dir
 from cnnlab.studio.explorer_requests import limited, open_image, open_model, uint8
 from cnnlab.studio.http import ApiError, field, pixels_payload
 from cnnlab.visualize import activations as act
@@ -116,8 +115,8 @@ async def top_patches(request: Request) -> JSONResponse:
     top = field(body, "top", int, default=9, minimum=1, maximum=36)
 
     def work() -> dict:
-        data_dir = run_data_dir(loaded.subject.folder)
-        batches = tp.source_batches(loaded.meta, None, data_dir, count)
+        # the data folder the run was trained from, as its checkpoint records it
+        batches = tp.source_batches(loaded.meta, None, loaded.meta.get("data_dir"), count)
         result = tp.top_patches(loaded.model, layer, channel, batches, loaded.meta, top)
         return {**result.to_dict(), "patches": [pixels_payload(uint8(p))
                                                 for p in result.patches]}
