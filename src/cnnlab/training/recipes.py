@@ -140,3 +140,5 @@ register_recipe("resnet-cifar", _resnet_cifar,
                 description="ResNet-20 on CIFAR-10: 64k iterations, /10 at 32k and 48k")
 register_recipe("fast", fast.fast_config, fast.train_fast,
                 description="fastnet, in-memory batches, one-cycle SGD, flip TTA views")
+register_recipe("fast-30min", fast.fast_30min_config, fast.train_fast,
+                description="the fast recipe with fastnet 32-64-128 for 75 epochs (~27 min)")
