@@ -92,8 +92,8 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     None) by the number of epochs, with "flip" instead of "flipshift" views when it is 0, and
     no autocast off CUDA. Returns ``cfg``, changed in place."""
     if cfg.eval_mode not in EVAL_MODES_SUPPORTED:
-        raise CnnlabError(f"recipe {cfg.recipe!r} evaluates with {', '.join(EVAL_MODES_SUPPORTED)}, "
-                          f"not eval_mode={cfg.eval_mode!r}")
+        raise CnnlabError(f"recipe {cfg.recipe!r} evaluates with "
+                          f"{', '.join(EVAL_MODES_SUPPORTED)}, not eval_mode={cfg.eval_mode!r}")
     if cfg.translate is None:
         cfg.translate = TRANSLATE if cfg.epochs >= LONG_RUN_EPOCHS else 0
         if not cfg.translate and cfg.eval_mode == "flipshift":

@@ -7,8 +7,8 @@
 Every recipe trains with the standard trainer (``cnnlab.training.trainer.train``). A recipe
 whose values depend on the final config (after ``--set`` and the flags) passes
 ``train_fn(cfg: TrainConfig) -> RunResult``, which applies those rules and calls the trainer;
-``train_fn=None`` calls the trainer directly. The ``fast`` recipe lives in
-``cnnlab.training.fast`` (its values and rules) and is registered here with the others.
+``train_fn=None`` calls the trainer directly. The ``fast`` and ``fast-30min`` recipes live in
+``cnnlab.training.fast`` (their values and rules) and are registered here with the others.
 
 Hyperparameters come from the papers; where a paper leaves a value open the comment says what
 we chose and why.
