@@ -46,9 +46,8 @@ FAST_RECIPE = {
     "warmup_fraction": 0.25,  # share of steps rising to the peak learning rate
     "label_smoothing": 0.1,
     # airbench's lookahead (cnnlab.training.lookahead), benchmarks/tune_fast_recipe.py
-    # --lookahead: 6 epochs, 3 seeds, 92.54 vs 92.34% without; 20 epochs, seeds 0 / 1, 93.46 /
-    # 93.41% vs 93.19-93.28 / 93.10-93.28% without (two machines); it costs one blend of 70k
-    # weights per 5 steps
+    # --lookahead: 6 epochs, 3 seeds, 92.54 vs 92.34% without; 20 epochs, 3 seeds, 93.46 +- 0.05%
+    # vs 93.23 +- 0.11% without (benchmarks/results/fast.md); one blend of 70k weights per 5 steps
     "lookahead_every": 5,
     "hflip": True,  # garments are left-right symmetric
     "channels_last": True,
