@@ -66,9 +66,10 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(fake_fashion, tmp_path):
 
 
 def test_in_memory_run_resumes_bit_identical(fake_fashion, tmp_path):
-    """The fast recipe's in-memory batches redraw the interrupted epoch's flips and shifts."""
+    """The fast recipe's in-memory batches redraw the interrupted epoch's flips and shifts;
+    the lookahead average resumes too."""
     args = [*run_args(fake_fashion, tmp_path / "whole"), "--recipe", "fast",
-            "--set", "translate=1"]
+            "--set", "translate=1", "--set", "lookahead_every=2"]
     assert main(args) == 0
     args[args.index("--out") + 1] = str(tmp_path / "killed")
     killed = cli(args, CNNLAB_FAULT_KILL_AT_STEP="11")

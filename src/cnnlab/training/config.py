@@ -71,6 +71,7 @@ class TrainConfig:
     warmup_steps: int = 0  # linear warmup from lr/100 (every schedule but onecycle)
     grad_clip: float | None = None  # max global gradient L2 norm
     ema_decay: float | None = None  # exponential moving average of the weights, e.g. 0.999
+    lookahead_every: int = 0  # airbench's lookahead every N steps (cnnlab.training.lookahead)
     augment: list[str] = field(default_factory=list)  # named pieces, see cnnlab.data.augment
     mixup_alpha: float = 0.0  # Beta(alpha, alpha) mixing weight; 0 turns mixup off
     cutmix_alpha: float = 0.0  # same for cutmix; with both on, one is picked per batch
@@ -128,6 +129,7 @@ class TrainConfig:
             (0 < self.warmup_fraction < 1, "warmup fraction must be in (0, 1)"),
             (0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}"),
             (self.ema_decay is None or 0 < self.ema_decay < 1, "EMA decay must be in (0, 1)"),
+            (self.lookahead_every >= 0, "lookahead_every must be >= 0 (0: off)"),
             (self.grad_clip is None or self.grad_clip > 0, "gradient clip must be > 0"),
             (self.mixup_alpha >= 0 and self.cutmix_alpha >= 0, "mixup/cutmix alpha must be >= 0"),
             (self.max_steps is None or self.max_steps >= 1, "max steps must be >= 1"),

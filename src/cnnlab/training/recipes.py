@@ -7,8 +7,8 @@
 Every recipe trains with the standard trainer (``cnnlab.training.trainer.train``). A recipe
 whose values depend on the final config (after ``--set`` and the flags) passes
 ``train_fn(cfg: TrainConfig) -> RunResult``, which applies those rules and calls the trainer;
-``train_fn=None`` calls the trainer directly. The ``fast`` recipe lives in
-``cnnlab.training.fast`` (its values and rules) and is registered here with the others.
+``train_fn=None`` calls the trainer directly. The ``fast`` and ``fast-30min`` recipes live in
+``cnnlab.training.fast`` (their values and rules) and are registered here with the others.
 
 Hyperparameters come from the papers; where a paper leaves a value open the comment says what
 we chose and why.
@@ -140,3 +140,5 @@ register_recipe("resnet-cifar", _resnet_cifar,
                 description="ResNet-20 on CIFAR-10: 64k iterations, /10 at 32k and 48k")
 register_recipe("fast", fast.fast_config, fast.train_fast,
                 description="fastnet, in-memory batches, one-cycle SGD, flip TTA views")
+register_recipe("fast-30min", fast.fast_30min_config, fast.train_fast,
+                description="the fast recipe with fastnet 32-64-128 for 75 epochs (~27 min)")

@@ -18,6 +18,7 @@ from torch import nn
 from cnnlab.errors import CnnlabError
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext, any_rank
+from cnnlab.training.lookahead import Lookahead
 
 
 @dataclass
@@ -67,9 +68,9 @@ class TrainStep:
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer,
                  scheduler: torch.optim.lr_scheduler.LRScheduler, cfg: TrainConfig,
                  ctx: DistContext, num_classes: int, ema: nn.Module | None = None,
-                 raw_model: nn.Module | None = None) -> None:
+                 raw_model: nn.Module | None = None, lookahead: Lookahead | None = None) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        self.cfg, self.ctx, self.ema = cfg, ctx, ema
+        self.cfg, self.ctx, self.ema, self.lookahead = cfg, ctx, ema, lookahead
         self.raw_model = raw_model if raw_model is not None else model
         self.dtype = autocast_dtype(cfg.amp, ctx.device)
         self.scaler = torch.amp.GradScaler(
@@ -113,6 +114,8 @@ class TrainStep:
             self.scaler.update()
             if self.ema is not None:
                 self.ema.update_parameters(self.raw_model)
+        if self.lookahead is not None:  # counts skipped steps too: its clock is the schedule's
+            self.lookahead.step()
         self.lr = self.optimizer.param_groups[0]["lr"]
         with warnings.catch_warnings():  # a skipped first step warns "scheduler before optimizer"
             warnings.simplefilter("ignore", UserWarning)

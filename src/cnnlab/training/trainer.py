@@ -53,6 +53,7 @@ from cnnlab.training.batches import DeviceBatches, make_batches
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.curves import plot_curves
 from cnnlab.training.interrupts import StopSignals, signal_name
+from cnnlab.training.lookahead import make_lookahead
 from cnnlab.training.progress import TrainProgress
 from cnnlab.training.runlog import RunLog, checkpoint_meta
 from cnnlab.training.schedule import Plateau, logged_lr, make_optimizer, make_scheduler
@@ -132,8 +133,10 @@ class Run:
         self.optimizer = make_optimizer(self.raw_model, cfg)
         self.scheduler = make_scheduler(self.optimizer, cfg, self.total_steps,
                                         self.steps_per_epoch, self.plateau)
+        self.lookahead = make_lookahead(self.raw_model, cfg.lookahead_every, self.total_steps)
         self.step_fn = TrainStep(self.model, self.optimizer, self.scheduler, cfg, ctx,
-                                 len(self.train_set.classes), self.ema, self.raw_model)
+                                 len(self.train_set.classes), self.ema, self.raw_model,
+                                 self.lookahead)
         # Each rank draws its own dropout masks; seeding after init keeps init identical.
         torch.manual_seed(cfg.seed * 1_000 + ctx.rank + 1)
         self.rows: list[dict[str, Any]] = []
@@ -173,6 +176,7 @@ class Run:
                 "scheduler": self.scheduler.state_dict(),
                 "plateau": self.plateau.state_dict() if self.plateau else None,
                 "ema": self.ema.state_dict() if self.ema is not None else None,
+                "lookahead": self.lookahead.state_dict() if self.lookahead else None,
                 "scaler": self.step_fn.scaler.state_dict(), "progress": dict(self.progress),
                 "rows": self.rows, "steps": self.step_rows, "skipped_files": self.skipped_files,
                 "world": self.ctx.world,
@@ -207,6 +211,8 @@ class Run:
             self.plateau.load_state_dict(tree["plateau"])
         if self.ema is not None:
             self.ema.load_state_dict(tree["ema"])
+        if self.lookahead is not None:
+            self.lookahead.load_state_dict(tree["lookahead"])
         self.step_fn.scaler.load_state_dict(tree["scaler"])
         self.progress, self.rows = dict(tree["progress"]), list(tree["rows"])
         self.skipped_files = list(tree["skipped_files"])

@@ -1,0 +1,45 @@
+"""The recipe registry, `cnnlab train --list-recipes`, docs/training.md and the README agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cnnlab.cli import main
+from cnnlab.training import fast
+from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_recipes_prints_every_registered_recipe(capsys):
+    assert main(["train", "--list-recipes"]) == 0
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert printed == list_recipes()
+
+
+def test_docs_and_readme_name_every_recipe():
+    table = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    in_table = set(re.findall(r"^\| `([a-z0-9-]+)`", table, flags=re.MULTILINE))
+    assert in_table == set(list_recipes())
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first, *rest = readme[readme.index("cnnlab train --list-recipes"):].splitlines()
+    lines = [first]
+    for line in rest:  # the comment continues on lines holding only a comment
+        if not line.strip().startswith("#"):
+            break
+        lines.append(line)
+    comment = " ".join(line.split("#", 1)[1] for line in lines)
+    assert {name.strip(" ,") for name in comment.split()} >= set(list_recipes())
+
+
+def test_fast_30min_is_the_fast_recipe_longer_and_wider():
+    cfg = recipe_config("fast-30min")
+    base = recipe_config("fast")
+    assert get_recipe("fast-30min").train_fn is fast.train_fast
+    assert (cfg.epochs, cfg.model_options, cfg.eval_every) == (75, {"widths": [32, 64, 128]}, 5)
+    assert base.lookahead_every == 5 and cfg.lookahead_every == 0  # measured without it
+    changed = {k for k, v in cfg.to_dict().items() if base.to_dict()[k] != v}
+    assert changed == {"recipe", *fast.FAST_30MIN}
+    resolved = fast.resolve(cfg.validate())
+    assert resolved.translate == fast.TRANSLATE and resolved.eval_mode == "flipshift"
