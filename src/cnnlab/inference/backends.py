@@ -95,6 +95,7 @@ class OvBackend(Backend):
         self.request = self.compiled.create_infer_request()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W float images -> N x K float32 logits from OpenVINO, on the CPU."""
         array = x.detach().to("cpu", torch.float32).contiguous().numpy()
         self.request.infer({0: array})
         # the output buffer belongs to the request and is overwritten by the next call
