@@ -89,6 +89,20 @@ def page(browser):
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@pytest.fixture
+def strict_page(browser):
+    """A page with the studio's Content-Security-Policy in force, as for a user. A page error
+    or a console error (a blocked script or style among them) fails the test at teardown."""
+    context = browser.new_context()
+    strict = context.new_page()
+    problems: list[str] = []
+    strict.on("pageerror", lambda err: problems.append(str(err)))
+    strict.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    yield strict
+    context.close()
+    assert not problems, problems
+
+
 def png_bytes(image, format: str = "PNG") -> bytes:
     """An encoded image (uint8 (H, W) or (H, W, 3)) as a browser would upload it."""
     buffer = io.BytesIO()

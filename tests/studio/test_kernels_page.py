@@ -144,31 +144,23 @@ def test_bad_upload_and_bad_cell_show_the_servers_message(page, live_url, tmp_pa
     assert page.is_hidden("#error-banner")
 
 
-def test_every_page_loads_under_the_content_security_policy(browser, live_url):
+def test_every_page_loads_under_the_content_security_policy(strict_page, live_url):
     pages = page_names()
     assert pages[0] == "kernels" and len(pages) >= 4
-    context = browser.new_context()  # the policy in force, as for a user
-    strict = context.new_page()
-    problems = []
-    strict.on("pageerror", lambda err: problems.append(str(err)))
-    strict.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    try:
-        strict.goto(f"{live_url}/")
-        strict.wait_for_selector("#nav a")
-        hrefs = [a.get_attribute("href") for a in strict.locator("#nav a").all()]
-        assert hrefs == [f"#/{name}" for name in pages]
-        for name in pages:
-            strict.goto(f"{live_url}/#/{name}")
-            strict.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]")
-            # the page put something on screen (a page may fill in after mount resolves); no
-            # wait_for_function here: its string predicate is an eval, which the policy forbids
-            expect(strict.locator("#page")).to_have_text(re.compile(r"\S"), timeout=30_000)
-        strict.goto(f"{live_url}/#/no-such-page")
-        strict.wait_for_selector("#error-banner:not([hidden])")
-        assert 'no page "no-such-page"' in strict.inner_text("#error-text")
-    finally:
-        context.close()
-    assert not problems, problems
+    strict = strict_page
+    strict.goto(f"{live_url}/")
+    strict.wait_for_selector("#nav a")
+    hrefs = [a.get_attribute("href") for a in strict.locator("#nav a").all()]
+    assert hrefs == [f"#/{name}" for name in pages]
+    for name in pages:
+        strict.goto(f"{live_url}/#/{name}")
+        strict.wait_for_selector(f"#page[data-page='{name}'][data-ready=true]")
+        # the page put something on screen (a page may fill in after mount resolves); no
+        # wait_for_function here: its string predicate is an eval, which the policy forbids
+        expect(strict.locator("#page")).to_have_text(re.compile(r"\S"), timeout=30_000)
+    strict.goto(f"{live_url}/#/no-such-page")
+    strict.wait_for_selector("#error-banner:not([hidden])")
+    assert 'no page "no-such-page"' in strict.inner_text("#error-text")
 
 
 def test_a_slow_answer_shows_that_the_page_is_working(page, live_url, monkeypatch):

@@ -156,22 +156,14 @@ def test_a_broken_run_shows_its_error_on_the_page(page, runs_live_url, tiny_run)
     assert page.request.get(f"{runs_live_url}/api/runs").ok
 
 
-def test_the_run_view_works_under_the_content_security_policy(browser, runs_live_url,
+def test_the_run_view_works_under_the_content_security_policy(strict_page, runs_live_url,
                                                               tiny_run):
     _, run_id = tiny_run
-    context = browser.new_context()  # the policy in force, as for a user
-    strict = context.new_page()
-    problems = []
-    strict.on("pageerror", lambda err: problems.append(str(err)))
-    strict.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    try:
-        _open(strict, runs_live_url, run_id)
-        expect(strict.get_by_test_id("confusion")).to_be_visible(timeout=60_000)
-        # shading and swatches are set through the CSS object model, which the policy allows
-        expect(strict.get_by_test_id("cell-1-1")).not_to_have_css("background-color",
-                                                                  "rgb(250, 250, 250)")
-        expect(strict.get_by_test_id(f"legend-{run_id}").locator(".swatch")).to_have_css(
-            "background-color", "rgb(43, 108, 176)")
-    finally:
-        context.close()
-    assert not problems, problems
+    strict = strict_page
+    _open(strict, runs_live_url, run_id)
+    expect(strict.get_by_test_id("confusion")).to_be_visible(timeout=60_000)
+    # shading and swatches are set through the CSS object model, which the policy allows
+    expect(strict.get_by_test_id("cell-1-1")).not_to_have_css("background-color",
+                                                              "rgb(250, 250, 250)")
+    expect(strict.get_by_test_id(f"legend-{run_id}").locator(".swatch")).to_have_css(
+        "background-color", "rgb(43, 108, 176)")
