@@ -232,8 +232,8 @@ the same order for a seed.
 Machine: {machine}.
 
 Measured {start}; load average (1, 5, 15 min) {load_before} before, {load_after} after.
-**The machine was shared**: other helpers' jobs ran at the same time, so absolute rates move
-between rounds; the runners are interleaved (ours, full decode, peer, then the reverse order)
+The load averages above say whether other jobs shared the cores; absolute rates move
+between rounds either way, so the runners are interleaved (ours, full decode, peer, then the reverse order)
 within each round so the load hits all of them, and each ratio is the median of the per-round
 ratios. CPU ms/image (this process and its workers, user + system) is the load-robust figure.
 
