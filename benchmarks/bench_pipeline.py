@@ -235,7 +235,8 @@ Measured {start}; load average (1, 5, 15 min) {load_before} before, {load_after}
 The load averages above say whether other jobs shared the cores; absolute rates move
 between rounds either way, so the runners are interleaved (ours, full decode, peer, then the
 reverse order) within each round so the load hits all of them, and each ratio is the median of
-the per-round ratios. CPU ms/image (this process and its workers, user + system) is the load-robust figure.
+the per-round ratios. CPU ms/image (this process and its workers, user + system) is the
+load-robust figure.
 
 Command:
 
