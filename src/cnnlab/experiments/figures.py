@@ -9,6 +9,9 @@ from cnnlab.experiments.base import Context
 from cnnlab.experiments.stats import spread
 from cnnlab.plotting import pyplot, save_figure
 
+TRAIN_TOO_CAPTION = ("Test error (solid) and last-epoch training error (hatched): bar = mean, "
+                     "dots = seeds")  # the caption of error_bars(..., train_too=True)
+
 
 def error_curves(context: Context, keys: list[str], title: str) -> Callable[[Path], Path]:
     """He et al.'s style: training error thin, test error bold, per epoch, seed means."""

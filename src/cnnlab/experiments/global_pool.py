@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from cnnlab.experiments import scales
 from cnnlab.experiments.base import Analysis, Arm, Context, Experiment, Finding, Scale
-from cnnlab.experiments.figures import error_bars
+from cnnlab.experiments.figures import TRAIN_TOO_CAPTION, error_bars
 from cnnlab.experiments.registry import register_experiment
 from cnnlab.experiments.stats import NOT_REPRODUCED, REPRODUCED, lower, not_lower
-from cnnlab.experiments.tables import arm_numbers, numbers_dict, standard_table
+from cnnlab.experiments.tables import arm_numbers, gap_table, numbers_dict
 
 _KEYS = ("fc", "gap")
 
@@ -36,15 +36,11 @@ def _analyze(context: Context) -> Analysis:
         lower("Global pooling overfits less (smaller train-test gap):", n["gap"]["gap"],
               n["fc"]["gap"], "test minus training error"),
     ]
-    columns, rows = standard_table(context, list(_KEYS))
-    columns.append("test - train (points)")
-    for row, key in zip(rows, _KEYS, strict=True):
-        row.append(n[key]["gap"].text())
+    columns, rows = gap_table(context, list(_KEYS))
     return Analysis(columns, rows, findings, numbers_dict(context, list(_KEYS)),
                     figure=error_bars(context, list(_KEYS), "FC head vs global average pool",
                                       train_too=True),
-                    figure_caption="Test error (solid) and last-epoch training error "
-                                   "(hatched): bar = mean, dots = seeds",
+                    figure_caption=TRAIN_TOO_CAPTION,
                     notes=[("The training error is the last epoch's running error, with "
                            "dropout on, as the trainer logs it.")])
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from cnnlab.experiments import scales
 from cnnlab.experiments.base import Analysis, Arm, Context, Experiment, Scale
-from cnnlab.experiments.figures import error_bars
+from cnnlab.experiments.figures import TRAIN_TOO_CAPTION, error_bars
 from cnnlab.experiments.registry import register_experiment
 from cnnlab.experiments.stats import lower
-from cnnlab.experiments.tables import arm_numbers, numbers_dict, standard_table
+from cnnlab.experiments.tables import arm_numbers, gap_table, numbers_dict
 
 _AUGMENT = {"hflip": True, "translate": 2}
 _GRID = (("none", "neither", 0.0, False), ("dropout", "dropout 0.5", 0.5, False),
@@ -37,15 +37,11 @@ def _analyze(context: Context) -> Analysis:
         lower("Both together lower the test error:", n["both"]["test_error"],
               n["none"]["test_error"], "test error"),
     ]
-    columns, rows = standard_table(context, keys)
-    columns.append("test - train (points)")
-    for row, key in zip(rows, keys, strict=True):
-        row.append(n[key]["gap"].text())
+    columns, rows = gap_table(context, keys)
     return Analysis(columns, rows, findings, numbers_dict(context, keys),
                     figure=error_bars(context, keys, "Dropout and augmentation",
                                       train_too=True),
-                    figure_caption="Test error (solid) and last-epoch training error "
-                                   "(hatched): bar = mean, dots = seeds",
+                    figure_caption=TRAIN_TOO_CAPTION,
                     notes=[("The training error is the last epoch's running error, on "
                            "augmented images and with dropout on where the arm uses them.")])
 

@@ -31,6 +31,14 @@ def standard_table(context: Context, keys: list[str]) -> tuple[list[str], list[l
     return list(COLUMNS), rows
 
 
+def gap_table(context: Context, keys: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The standard table with one more column: the train-test gap (points) with its spread."""
+    columns, rows = standard_table(context, keys)
+    for row, key in zip(rows, keys, strict=True):
+        row.append(arm_numbers(context, key)["gap"].text())
+    return [*columns, "test - train (points)"], rows
+
+
 def numbers_dict(context: Context, keys: list[str]) -> dict[str, Any]:
     """The arms' spreads as plain dicts, for results.json."""
     return {key: {name: s.to_dict() for name, s in arm_numbers(context, key).items()}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from cnnlab.models.base import minimum_input_size
 from cnnlab.studio.config import StudioConfig
 from cnnlab.studio.http import ApiError
 from cnnlab.studio.http import field as body_field
+from cnnlab.studio.lru import LRU
 from cnnlab.studio.rundirs import resolve_run
 from cnnlab.visualize.inputs import load_subject
 
@@ -88,7 +88,7 @@ class Loaded:
     meta: dict[str, Any]
     weights: str  # what the weights are, in words
     lock: threading.Lock = field(default_factory=threading.Lock)
-    answers: OrderedDict = field(default_factory=OrderedDict)
+    answers: LRU[tuple, dict] = field(default_factory=lambda: LRU(ANSWERS_KEPT))
 
     @property
     def input_size(self) -> tuple[int, int, int]:
@@ -98,14 +98,7 @@ class Loaded:
     def compute(self, key: tuple, work: Callable[[], dict]) -> dict:
         """``work()`` under this model's lock, or its cached answer for ``key``."""
         with self.lock:
-            if key in self.answers:
-                self.answers.move_to_end(key)
-                return self.answers[key]
-            answer = work()
-            self.answers[key] = answer
-            while len(self.answers) > ANSWERS_KEPT:
-                self.answers.popitem(last=False)
-            return answer
+            return self.answers.get_or_make(key, work)
 
 
 @contextlib.contextmanager
@@ -150,40 +143,15 @@ class ModelStore:
 
     def __init__(self, config: StudioConfig) -> None:
         self._config = config
-        self._kept = max(1, config.models_kept)
-        self._models: OrderedDict[Subject, Loaded] = OrderedDict()
-        self._lock = threading.Lock()
-        self._loading: dict[Subject, threading.Lock] = {}
+        self._models: LRU[Subject, Loaded] = LRU(config.models_kept)
 
     @property
     def kept(self) -> int:
-        return self._kept
+        return self._models.kept
 
     def get(self, subject: Subject) -> Loaded:
         """The loaded model for ``subject``, loading it (once, even when asked twice at once)."""
-        with self._lock:
-            found = self._models.get(subject)
-            if found is not None:
-                self._models.move_to_end(subject)
-                return found
-            gate = self._loading.setdefault(subject, threading.Lock())
-        with gate:
-            with self._lock:
-                found = self._models.get(subject)
-            if found is None:
-                found = _load(subject, self._config)
-                self._put(subject, found)
-        with self._lock:
-            self._loading.pop(subject, None)
-        return found
-
-    def _put(self, subject: Subject, loaded: Loaded) -> None:
-        with self._lock:
-            self._models[subject] = loaded
-            self._models.move_to_end(subject)
-            while len(self._models) > self._kept:
-                self._models.popitem(last=False)
+        return self._models.get_or_make(subject, lambda: _load(subject, self._config))
 
     def names(self) -> list[str]:
-        with self._lock:
-            return [s.label for s in self._models]
+        return [s.label for s in self._models.held()]

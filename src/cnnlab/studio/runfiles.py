@@ -95,9 +95,13 @@ def training_now(folder: Path) -> bool:
 
 def summary(run_id: str, folder: Path) -> dict[str, Any]:
     """The runs list's row: model, dataset, recipe, epochs done of planned, the last scores."""
-    config = read_json_file(folder, CONFIG) or {}
-    checkpoint = read_json_file(folder, CHECKPOINT) or {}
-    rows = read_metrics(folder)
+    return _summary(run_id, folder, read_json_file(folder, CONFIG),
+                    read_json_file(folder, CHECKPOINT), read_metrics(folder))
+
+
+def _summary(run_id: str, folder: Path, config: dict[str, Any] | None,
+             checkpoint: dict[str, Any] | None, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    config, checkpoint = config or {}, checkpoint or {}
     scored = [row for row in rows if row.get("test_acc") is not None]
     return {"id": run_id, "model": config.get("model", checkpoint.get("model")),
             "dataset": config.get("dataset", checkpoint.get("dataset")),
@@ -109,8 +113,11 @@ def summary(run_id: str, folder: Path) -> dict[str, Any]:
 
 
 def details(run_id: str, folder: Path) -> dict[str, Any]:
-    """Everything the Runs page shows of one run without scoring it: the files as they are."""
-    return {**summary(run_id, folder), "config": read_json_file(folder, CONFIG),
-            "checkpoint": read_json_file(folder, CHECKPOINT), "metrics": read_metrics(folder),
+    """Everything the Runs page shows of one run without scoring it: the files as they are,
+    each read once."""
+    config, checkpoint = read_json_file(folder, CONFIG), read_json_file(folder, CHECKPOINT)
+    metrics = read_metrics(folder)
+    return {**_summary(run_id, folder, config, checkpoint, metrics), "config": config,
+            "checkpoint": checkpoint, "metrics": metrics,
             "evaluation": read_json_file(folder, EVALUATION),
             "ensemble": read_json_file(folder, ENSEMBLE)}

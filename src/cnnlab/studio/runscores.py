@@ -14,8 +14,6 @@ centre-cropped).
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from cnnlab.evaluation.evaluate import load_for_evaluation, with_saved_views
 from cnnlab.evaluation.metrics import confusion_matrix, per_class_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.studio.http import ApiError
+from cnnlab.studio.lru import LRU
 from cnnlab.studio.runfiles import CONFIG, read_json_file
 
 KEPT = 4  # runs whose scores and test images stay in memory
@@ -87,33 +86,12 @@ class ScoreCache:
     per key: two requests for the same run wait for one pass instead of running two."""
 
     def __init__(self, kept: int = KEPT) -> None:
-        self._kept = kept
-        self._scores: OrderedDict[tuple, RunScores] = OrderedDict()
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._lock = threading.Lock()
+        self._scores: LRU[tuple, RunScores] = LRU(kept)
 
     def get(self, run_id: str, folder: Path) -> RunScores:
         """The run's scores, computing them in the calling (worker) thread when not kept."""
         key = (str(folder.resolve()), *_versions(run_id, folder))
-        with self._lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._lock:
-                if key in self._scores:
-                    self._scores.move_to_end(key)
-                    return self._scores[key]
-            try:
-                scores = score_run(run_id, folder)
-            except Exception:
-                with self._lock:  # a run that failed is tried again, not remembered
-                    self._locks.pop(key, None)
-                raise
-            with self._lock:
-                self._scores[key] = scores
-                while len(self._scores) > self._kept:
-                    old, _ = self._scores.popitem(last=False)
-                    self._locks.pop(old, None)
-            return scores
+        return self._scores.get_or_make(key, lambda: score_run(run_id, folder))
 
 
 def _versions(run_id: str, folder: Path) -> tuple:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+
+from cnnlab.studio.lru import LRU
 
 
 @dataclass(frozen=True)
@@ -27,24 +27,14 @@ class UploadStore:
     """
 
     def __init__(self, kept: int) -> None:
-        self._kept = kept
-        self._photos: OrderedDict[str, Photo] = OrderedDict()
-        self._lock = threading.Lock()
+        self._photos: LRU[str, Photo] = LRU(kept)
 
     @staticmethod
     def key(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()[:16]
 
     def put(self, key: str, photo: Photo) -> None:
-        with self._lock:
-            self._photos[key] = photo
-            self._photos.move_to_end(key)
-            while len(self._photos) > self._kept:
-                self._photos.popitem(last=False)
+        self._photos.put(key, photo)
 
     def get(self, key: str) -> Photo | None:
-        with self._lock:
-            photo = self._photos.get(key)
-            if photo is not None:
-                self._photos.move_to_end(key)
-            return photo
+        return self._photos.get(key)
