@@ -3,8 +3,11 @@ torchvision's v2 transforms on Pillow's decode, on real photos (scikit-image's).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import simplejpeg
 import torch
 from PIL import Image
 from skimage import data
@@ -24,7 +27,8 @@ SEEDS = range(12)
 @pytest.fixture(scope="module")
 def photo_folder(tmp_path_factory):
     """ROOT/train/{astronaut,coffee}/: JPEGs of several sizes (one large enough for reduced
-    decoding), an EXIF-rotated one, a grayscale one, a CMYK one and a PNG."""
+    decoding), an EXIF-rotated one, an upright one with EXIF, a grayscale one, a CMYK one, one
+    libjpeg-turbo's strict mode refuses (stray bytes between header segments) and a PNG."""
     root = tmp_path_factory.mktemp("photos")
     astronaut, coffee = data.astronaut(), data.coffee()
     files = {
@@ -39,10 +43,17 @@ def photo_folder(tmp_path_factory):
     exif = rotated.getexif()
     exif[0x0112] = 6  # stored sideways: a viewer turns it 90 degrees clockwise
     files["coffee/rotated.jpg"] = (rotated, {"exif": exif.tobytes()})
+    upright = Image.fromarray(coffee).getexif()
+    upright[0x0112] = 1
+    files["coffee/upright.jpg"] = (Image.fromarray(coffee), {"exif": upright.tobytes()})
     for name, (image, extra) in files.items():
         path = root / "train" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path, quality=92, **extra)
+    good = (root / "train" / "coffee" / "c.jpg").read_bytes()
+    app0_end = 4 + int.from_bytes(good[4:6], "big")  # SOI, then APP0 (JFIF) and its length
+    (root / "train" / "coffee" / "stray.jpg").write_bytes(
+        good[:app0_end] + b"\x00\x00" + good[app0_end:])
     return root
 
 
@@ -62,6 +73,7 @@ def _paths(root):
 
 def test_full_decode_equals_torchvision_v2_on_pillow(photo_folder):
     crop = DecodeCrop(224, flips=1, reduced=False)
+    assert len(_paths(photo_folder)) == 9
     for path in _paths(photo_folder):
         for seed in SEEDS:
             out = crop(path, seed)
@@ -125,13 +137,14 @@ def _batches(root, seed, workers, augment=("inception",)):
 def test_same_seed_same_batches_with_any_worker_count(photo_folder):
     source, zero = _batches(photo_folder, 7, 0)
     assert isinstance(source.files.transform, DecodeCrop)
-    _, two = _batches(photo_folder, 7, 2)
     _, again = _batches(photo_folder, 7, 0)
     _, other = _batches(photo_folder, 8, 0)
-    assert len(zero) == 2
-    for (s0, x0, y0), (s2, x2, y2), (_, xa, _) in zip(zero, two, again, strict=True):
-        assert s0 == s2 and torch.equal(y0, y2)
-        assert torch.equal(x0, x2) and torch.equal(x0, xa)
+    assert len(zero) == 3
+    for workers in (1, 2):
+        _, more = _batches(photo_folder, 7, workers)
+        for (s0, x0, y0), (s2, x2, y2), (_, xa, _) in zip(zero, more, again, strict=True):
+            assert s0 == s2 and torch.equal(y0, y2)
+            assert torch.equal(x0, x2) and torch.equal(x0, xa)
     assert not all(torch.equal(a[1], b[1]) for a, b in zip(zero, other, strict=True))
 
 
@@ -155,6 +168,20 @@ def test_a_truncated_jpeg_is_named_or_skipped(photo_folder, tmp_path):
     files = load_dataset("imagefolder", "train", tmp_path).with_transform(crop, skip_bad=True)
     batch = collate([files[(i, 0)] for i in range(len(files))])
     assert batch.images.shape[0] == 0 and len(batch.bad_files) == 2
+
+
+def test_a_missing_file_is_one_line(tmp_path):
+    with pytest.raises(CnnlabError, match="no such file") as err:
+        DecodeCrop(224)(str(tmp_path / "gone.jpg"), 0)
+    assert "\n" not in str(err.value)
+
+
+def test_a_jpeg_libjpeg_turbo_refuses_is_read_by_pillow(photo_folder):
+    path = str(photo_folder / "train" / "coffee" / "stray.jpg")
+    with pytest.raises(ValueError, match="extraneous bytes"):
+        simplejpeg.decode_jpeg_header(Path(path).read_bytes())
+    for seed in SEEDS:
+        assert torch.equal(DecodeCrop(224)(path, seed), reference(path, seed))
 
 
 def test_grayscale_and_cmyk_jpegs_come_out_rgb(photo_folder):

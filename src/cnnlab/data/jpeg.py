@@ -4,18 +4,21 @@ image folders, at the speed of libjpeg-turbo.
 ImageNet-style training on a CPU is bound by decoding (benchmarks/results/pipeline.md), so the
 crop is drawn from the file's header before any pixel is decoded, and then:
 
-- JPEGs are decoded by libjpeg-turbo through ``torchvision.io.decode_jpeg`` straight into a
-  uint8 tensor (the same pixels as Pillow's decoder, without Pillow's copies), and the crop is
-  resized by torch's uint8 antialiased bilinear kernel: bit for bit what augment's v2
-  pipeline computes for the same seed.
+- JPEGs are decoded by libjpeg-turbo through simplejpeg straight into a uint8 array (the same
+  pixels as Pillow's decoder, without Pillow's copies, and faster than torchvision.io's
+  bundled decoder), and the crop is resized by torch's uint8 antialiased bilinear kernel: bit
+  for bit what augment's v2 pipeline computes for the same seed. Files whose EXIF turns them
+  are decoded by ``torchvision.io.decode_jpeg``, which applies the orientation.
 - Reduced-size decoding: when the crop is at least twice the output size on both sides,
-  libjpeg-turbo decodes the whole image at 1/2, 1/4 or 1/8 scale (DCT scaling, through
-  Pillow's draft mode), so the crop stays at least the output size and is still only
-  downscaled; Pillow resizes the scaled box (fractional coordinates) to the output. The pixels
-  then differ slightly from a full decode (DCT scaling averages like a box filter; see
-  docs/training.md, "Image folders"); ``reduced=False`` turns it off.
-- Other files (PNG, CMYK or 16-bit JPEGs, anything Pillow reads) go through
-  ``cnnlab.imaging.load_image`` with the same crop and flips.
+  libjpeg-turbo decodes the whole image at 1/2, 1/4 or 1/8 scale (DCT scaling), so the crop
+  stays at least the output size and is still only downscaled; Pillow resizes the scaled box
+  (fractional coordinates) to the output. The pixels then differ slightly from a full decode
+  (DCT scaling averages like a box filter; see docs/training.md, "Image folders");
+  ``reduced=False`` turns it off. libjpeg-turbo's other scales (3/8, 5/8, 3/4, 7/8) have no
+  SIMD code and decode slower than the full size (benchmarks/results/pipeline.md).
+- Other files (PNG, CMYK JPEGs, JPEGs libjpeg-turbo refuses or only warns about, anything
+  Pillow reads) go through ``cnnlab.imaging.load_image`` with the same crop and flips, so they
+  decode, or fail with its messages, as everywhere else in cnnlab.
 
 Each sample's randomness comes from its own seed (``folder.index_seed``), drawn in the order
 torchvision's v2 transforms draw it (crop, then one coin per flip), so the images depend on
@@ -30,6 +33,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import simplejpeg
 import torch
 from PIL import Image
 from torchvision.io import ImageReadMode, decode_jpeg
@@ -41,8 +45,10 @@ from cnnlab.errors import CnnlabError
 from cnnlab.imaging import DEFAULT_MAX_PIXELS, load_image
 
 _JPEG_MAGIC = b"\xff\xd8"
-_SCALES = (8, 4, 2)  # libjpeg-turbo's DCT scaling factors (1/8, 1/4, 1/2), largest first
+_SCALES = (8, 4, 2)  # libjpeg-turbo's fast DCT scaling factors (1/8, 1/4, 1/2), largest first
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height
+# libjpeg-turbo converts these to RGB as Pillow does; CMYK and YCCK go to load_image.
+_COLORSPACES = ("YCbCr", "Gray")
 
 
 @dataclass(frozen=True)
@@ -93,22 +99,38 @@ class DecodeCrop:
         return 1
 
     def __call__(self, path: str, seed: int) -> torch.Tensor:
-        with open(path, "rb") as file:
-            data = file.read()
-        header = _jpeg_header(data) if data.startswith(_JPEG_MAGIC) else None
-        if header is None:
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError:
+            data = b""  # load_image names the cause (missing file, a folder, no permission)
+        header = _jpeg_header(data)
+        image = None
+        if header is not None:
+            height, width, orientation = header
+            if width * height > DEFAULT_MAX_PIXELS:
+                load_image(path)  # raises the message every other image path gives
+            box = self.draw(height, width, seed)
+            image = self._decode_crop(data, box, orientation, path)
+        if image is None:
             return self._from_array(load_image(path, mode="RGB"), seed)
-        img, width, height = header
-        if width * height > DEFAULT_MAX_PIXELS:
-            load_image(path)  # raises the message every other image path gives
-        box = self.draw(height, width, seed)
-        factor = self.scale(box)
-        if factor > 1 and _orientation(img) == 1:
-            out = _reduced_resize(img, box, factor, self.size, path)
+        return F.horizontal_flip(image) if box.flip else image
+
+    def _decode_crop(self, data: bytes, box: CropBox, orientation: int,
+                     path: str) -> torch.Tensor | None:
+        """The crop resized to size x size, or None when libjpeg-turbo refuses the data."""
+        if orientation != 1:
+            image = _decode_turned(data, path)
         else:
-            out = F.resized_crop(_decode(data, path), box.top, box.left, box.height, box.width,
-                                 [self.size, self.size], antialias=True)
-        return F.horizontal_flip(out) if box.flip else out
+            factor = self.scale(box)
+            array = _decode(data, factor)
+            if array is None:
+                return None
+            if factor > 1:
+                return _resize_box(array, box, data, self.size)
+            image = torch.from_numpy(array).permute(2, 0, 1)  # a view, channels last in memory
+        return F.resized_crop(image, box.top, box.left, box.height, box.width,
+                              [self.size, self.size], antialias=True)
 
     def _from_array(self, array: np.ndarray, seed: int) -> torch.Tensor:
         image = torch.from_numpy(array).permute(2, 0, 1)  # 3 x H x W uint8
@@ -123,34 +145,72 @@ def _crop_drawer(size: int) -> v2.RandomResizedCrop:
     return v2.RandomResizedCrop(size, scale=INCEPTION_SCALE, ratio=INCEPTION_RATIO)
 
 
-def _orientation(img: Image.Image) -> int:
-    """The EXIF orientation (1 = upright); parsing EXIF only when the file has it."""
-    return img.getexif().get(_ORIENTATION, 1) if "exif" in img.info else 1
+def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
+    """(upright height, upright width, EXIF orientation) of an 8-bit YCbCr or grayscale JPEG
+    that libjpeg-turbo reads; None for anything load_image should handle."""
+    if not data.startswith(_JPEG_MAGIC):
+        return None
+    try:
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+    except ValueError:
+        return None
+    if colorspace not in _COLORSPACES:
+        return None
+    orientation = _orientation(data)
+    if orientation in (5, 6, 7, 8):
+        height, width = width, height
+    return height, width, orientation
 
 
-def _jpeg_header(data: bytes) -> tuple[Image.Image, int, int] | None:
-    """(lazy Pillow image, upright width, upright height) of a baseline/progressive 8-bit RGB
-    or grayscale JPEG; None for anything load_image should handle (CMYK, broken headers)."""
+def _orientation(data: bytes) -> int:
+    """The EXIF orientation (1 = upright), parsed by Pillow only when the file has EXIF."""
+    if not _has_exif(data):
+        return 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=("JPEG",))
-        if img.mode not in ("RGB", "L"):
-            return None
-        width, height = img.size
-        if _orientation(img) in (5, 6, 7, 8):
-            width, height = height, width
-        return img, width, height
-    except Exception:  # noqa: BLE001 - any header Pillow refuses goes to load_image's messages
+            return Image.open(io.BytesIO(data), formats=("JPEG",)).getexif().get(
+                _ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block leaves the image as stored
+        return 1
+
+
+def _has_exif(data: bytes) -> bool:
+    """Whether an APP1 "Exif" segment comes before the image data. Hand-written: walking the
+    few segment headers costs microseconds, Pillow's full header parse 0.1 ms per image."""
+    pos = 2
+    while pos + 10 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xDA:  # start of scan: no header segment follows
+            return False
+        if marker == 0xE1 and data[pos + 4:pos + 10] == b"Exif\x00\x00":
+            return True
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return False
+
+
+def _decode(data: bytes, factor: int) -> np.ndarray | None:
+    """H x W x 3 uint8 at 1/factor scale (libjpeg-turbo's accurate DCT and upsampling, as
+    Pillow decodes), or None when libjpeg-turbo refuses or warns (strict mode)."""
+    try:
+        if factor == 1:
+            return simplejpeg.decode_jpeg(data, colorspace="RGB")
+        height, width, _, _ = simplejpeg.decode_jpeg_header(data)
+        return simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=-(-height // factor),
+                                      min_width=-(-width // factor))
+    except ValueError:
         return None
 
 
-def _decode(data: bytes, path: str) -> torch.Tensor:
-    """Full-size decode, EXIF orientation applied: uint8 3 x H x W."""
+def _decode_turned(data: bytes, path: str) -> torch.Tensor:
+    """Full-size decode with the EXIF orientation applied (simplejpeg does not): 3 x H x W."""
     try:
         with warnings.catch_warnings():
-            # torchvision 0.29 deprecates its decoders in favour of TorchCodec's, which has no
-            # JPEG DCT scaling either; the decoder works and is the one libjpeg-turbo we ship.
+            # torchvision 0.29 deprecates its decoders in favour of TorchCodec's, which does
+            # not apply EXIF orientation to JPEGs either; this one does.
             warnings.simplefilter("ignore", DeprecationWarning)
             return decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8),
                                mode=ImageReadMode.RGB, apply_exif_orientation=True)
@@ -160,18 +220,12 @@ def _decode(data: bytes, path: str) -> torch.Tensor:
         raise CnnlabError(f"{path}: cannot decode image ({reason})") from None
 
 
-def _reduced_resize(img: Image.Image, box: CropBox, factor: int, size: int,
-                    path: str) -> torch.Tensor:
-    """Decode at 1/factor scale (libjpeg-turbo DCT scaling) and resize the crop's box, in the
-    scaled image's fractional coordinates, to size x size: uint8 3 x size x size."""
-    full_w, full_h = img.size
-    img.draft("RGB", (full_w // factor, full_h // factor))
-    try:
-        img = img.convert("RGB")
-    except (OSError, SyntaxError, ValueError) as err:
-        raise CnnlabError(f"{path}: cannot decode image ({err})") from None
-    sx, sy = img.size[0] / full_w, img.size[1] / full_h
+def _resize_box(array: np.ndarray, box: CropBox, data: bytes, size: int) -> torch.Tensor:
+    """Resize the crop's box, in the scaled image's fractional coordinates, to size x size
+    (Pillow: torch's resize takes whole pixels only): uint8 3 x size x size."""
+    full_h, full_w, _, _ = simplejpeg.decode_jpeg_header(data)
+    sy, sx = array.shape[0] / full_h, array.shape[1] / full_w
     region = (box.left * sx, box.top * sy, (box.left + box.width) * sx,
               (box.top + box.height) * sy)
-    out = img.resize((size, size), Image.Resampling.BILINEAR, box=region)
+    out = Image.fromarray(array).resize((size, size), Image.Resampling.BILINEAR, box=region)
     return torch.from_numpy(np.asarray(out).copy()).permute(2, 0, 1).contiguous()

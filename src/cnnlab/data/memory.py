@@ -13,12 +13,24 @@ import torch
 
 
 def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...],
-              channels_last: bool = False) -> torch.Tensor:
-    """uint8 N x C x H x W -> float32 scaled to [0, 1] and standardized per channel."""
+              channels_last: bool = False, out: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 N x C x H x W -> float32 scaled to [0, 1] and standardized per channel.
+
+    ``out``: a float32 tensor to write the result into, used (and returned) when it has the
+    result's shape, device and memory format; a training loop passes its previous batch's, so
+    that a step does not allocate a fresh batch (a 64 x 3 x 224 x 224 float32 batch is 38 MB,
+    above glibc's mmap threshold: every fresh one is page-faulted and zeroed by the kernel,
+    which costs 3x the arithmetic on a CPU). The arithmetic is in place, in one order, so the
+    values are the same with or without ``out``.
+    """
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    if not (out is not None and out.shape == images.shape and out.dtype == torch.float32
+            and out.device == images.device and out.is_contiguous(memory_format=fmt)):
+        out = torch.empty(images.shape, dtype=torch.float32, device=images.device,
+                          memory_format=fmt)
     m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
     s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
-    x = (images.float().div_(255.0) - m).div_(s)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+    return out.copy_(images).div_(255.0).sub_(m).div_(s)
 
 
 @dataclass

@@ -124,6 +124,7 @@ class Run:
         self.train_set, self.val_set, self.test_set = _load_data(cfg)
         self.batches = make_batches(cfg, self.train_set, ctx)
         self.in_memory = isinstance(self.batches, DeviceBatches)
+        self._inputs: torch.Tensor | None = None  # the last file batch, reused by the next
         self.steps_per_epoch = self.batches.steps_per_epoch
         self.total_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
         self.epochs = math.ceil(self.total_steps / self.steps_per_epoch)
@@ -318,7 +319,8 @@ class Run:
         x = batch.images  # in_memory: already normalized, on the device
         if not self.in_memory:
             x = normalize(x.to(self.ctx.device, non_blocking=True), self.train_set.mean,
-                          self.train_set.std, cfg.channels_last)
+                          self.train_set.std, cfg.channels_last, out=self._inputs)
+            self._inputs = x  # no step keeps its inputs: the next batch overwrites them
         y = batch.labels.to(self.ctx.device, non_blocking=True)
         mix_seed = 0
         if self.step_fn.mixer is not None:
