@@ -5,17 +5,18 @@ The pipeline: decode a JPEG, random-resized crop to 224 (8%-100% of the area, as
 imagefolder / imagenet datasets, as `cnnlab train --recipe googlenet` uses it).
 
 - ours: ``cnnlab.data.loaders.TrainBatches`` over ``load_dataset("imagefolder", ...)``: the
-  crop drawn before decoding, libjpeg-turbo through torchvision.io.decode_jpeg (at 1/2-1/8
-  scale where the crop allows), uint8 batches, ``normalize`` on the batch in the main process;
-  and the same with reduced-size decoding off ("ours, full decode"): the pixels of
-  torchvision's v2 transforms exactly.
+  crop drawn before decoding, libjpeg-turbo through simplejpeg (at 1/2-1/8 scale where the
+  crop allows), uint8 batches, ``normalize`` on the batch in the main process into the last
+  batch's memory, as the trainer does; and the same with reduced-size decoding off ("ours,
+  full decode"): the pixels of torchvision's v2 transforms exactly.
 - peer: what the PyTorch ImageNet example writes: ``torchvision.datasets.ImageFolder`` (Pillow
   loader) with ``transforms.Compose([RandomResizedCrop(224), RandomHorizontalFlip(),
   ToTensor(), Normalize(mean, std)])`` and a ``DataLoader`` (batch 64, shuffle).
 
 Each figure is one pass over the first --images images of an epoch, timed from creating the
-iterator (worker start-up included) to the last normalized batch; CPU seconds include the
-workers'. Runs are interleaved (ours, peer, peer, ours, ...) across --repeats rounds.
+iterator (worker start-up included) to the last normalized batch, and again from the first
+batch to the last; CPU seconds include the workers'. Runs are interleaved (ours, peer, peer,
+ours, ...) across --repeats rounds. pipeline_profile.py times each stage in one process.
 
 The folder: --count JPEGs made once (cached) from scikit-image's photos: random crops,
 rescaled to ImageNet's typical sizes (most 500 px on the long side, 30% 300-500, 10% 640-1200),
@@ -40,9 +41,11 @@ from pathlib import Path
 
 import numpy as np
 import PIL
+import simplejpeg
 import torch
 import torchvision
 from PIL import Image, features
+from pipeline_profile import profile
 from torchvision import transforms as T
 
 from cnnlab.data import load_dataset
@@ -165,7 +168,7 @@ def machine() -> str:
             f"{os.cpu_count()} CPUs; SIMD flags: {' '.join(simd)}. Python "
             f"{platform.python_version()}, torch {torch.__version__}, torchvision "
             f"{torchvision.__version__}, Pillow {PIL.__version__} (libjpeg-turbo "
-            f"{features.version('libjpeg_turbo')})")
+            f"{features.version('libjpeg_turbo')}), simplejpeg {simplejpeg.__version__}")
 
 
 def reduced_effect(root: Path, samples: int = 300) -> dict:
@@ -268,8 +271,12 @@ random crops rescaled to ImageNet-like sizes, noise, quality 95: mean {mean_w:.0
 >= 640 px. (ILSVRC-2012 train: about 400 x 350 px and 110 kB per file on average.)
 
 Each run: the first {images} images ({steps} batches of {batch}) of an epoch, from creating
-the iterator to the last normalized float32 batch (worker start-up included). The main
-process runs {threads} torch thread(s), each DataLoader worker one (torch's rule for workers).
+the iterator to the last normalized float32 batch (worker start-up included): the target's
+figure. "After the 1st batch" times the same run from its first batch to its last: worker
+start-up and the first batch's latency, which an epoch of 1.28 M images pays once, left out.
+The CPU ms/image count all the run's CPU time, with the batches the workers had prefetched
+(2 per worker, torch's default) but the run did not take, on both sides. The main process
+runs {threads} torch thread(s), each DataLoader worker one (torch's rule for workers).
 
 {table}
 
@@ -278,12 +285,13 @@ process runs {threads} torch thread(s), each DataLoader worker one (torch's rule
 | target | measured | met? |
 |---|---|---|
 | >= 1.5x the peer at {top} workers (images/s, median of rounds) | {ratio:.2f}x | {met} |
+| (not the target) the same after the 1st batch | {steady:.2f}x | - |
 | same images, same order for a seed (digests over worker counts, rounds) | {distinct} | {same} |
 
 The peer's digests differ between worker counts: torchvision seeds each worker from the
 loader's generator, so its crops depend on how many workers there are; ours draw each sample's
 crop from (seed, epoch, index). tests/data/test_jpeg_pipeline.py checks that the same seed
-gives the same batches with 0 and 2 workers, and that the full-decode pixels equal torchvision
+gives the same batches with 0, 1 and 2 workers, and that the full-decode pixels equal torchvision
 v2's RandomResizedCrop + RandomHorizontalFlip on Pillow's decode for the same seed.
 
 ## Reduced-size decoding
@@ -293,16 +301,34 @@ Of the first {samples} crops of epoch 0, {s1:.0f}% are decoded at full size, {s2
 for 1/2). Where it applies, the output differs from the full decode by {mean_abs:.2f} uint8
 levels on average (largest single difference {max_abs}, over {n_reduced} crops):
 libjpeg-turbo's DCT scaling averages blocks where the full path filters with torch's
-antialiased bilinear kernel. At ImageNet's sizes few crops are large enough, so reduced-size
-decoding changes little here.
+antialiased bilinear kernel.
 
-Where the time goes (one process, 150 random files, profiled): both sides decode with the
-same libjpeg-turbo, whose entropy decoding is the largest single cost and cannot be shared
-out; ours saves Pillow's copies and its resize of the crop, the per-sample float conversion
-and normalization, and 4x smaller batches between processes, but normalizes the batch in the
-main process (about 1 ms per image here), which the peer does in its workers. Decoding only
-the crop's blocks (libjpeg-turbo's crop and skip-scanline calls, which neither torchvision nor
-Pillow exposes) is the next step this report does not take.
+libjpeg-turbo also decodes at 3/8, 5/8, 3/4 and 7/8, which would fit most crops (their
+shorter side averages about 0.7 of the image's); measured here, those scales cost more than
+the full size, because only the 8/8, 4/8, 2/8 and 1/8 inverse DCTs have SIMD code, so the
+pipeline uses only 1/2, 1/4 and 1/8. CPU ms per decode ({profiled} random files of the
+folder, simplejpeg, accurate DCT):
+
+{scales}
+
+## Where the time goes
+
+CPU ms per image of each stage ({profiled} random files, one process, one thread, medians of
+3 rounds; benchmarks/pipeline_profile.py). Entropy decoding (what remains of a decode at 1/8)
+is the largest single cost of both sides and the same libjpeg-turbo work; ours decodes with
+simplejpeg, which gives Pillow's pixels (the test checks it) in less time than
+torchvision.io's decoder, resizes only the crop from uint8, never converts a sample to float,
+sends uint8 batches (4x smaller) between processes, and normalizes in place into the last
+batch's memory: a fresh 38 MB float32 batch is above glibc's mmap threshold, so the kernel
+page-faults and zeroes it every step (the two normalize rows below). The peer normalizes in
+its workers; the main process here touches only a sample of the peer's batch for the digest,
+which spares the peer the page faults a model reading its whole batch would take.
+
+{stages}
+
+Decoding only the crop's rows and columns (libjpeg-turbo 3's cropping region, which stops
+before the rows below the crop and skips the inverse DCT outside it) would cut the decode
+further; neither simplejpeg, torchvision nor Pillow exposes it.
 
 ## Not measured
 
@@ -310,12 +336,18 @@ Pillow exposes) is the next step this report does not take.
 """
 
 
-def report(args, stats: dict, effect: dict, results: dict, digests: dict,
+def _ms_table(head: str, rows: dict[str, float]) -> str:
+    lines = [f"| {head} | CPU ms |", "|---|---:|"]
+    return "\n".join(lines + [f"| {name} | {ms:.3f} |" for name, ms in rows.items()])
+
+
+def report(args, stats: dict, effect: dict, costs: dict, results: dict, digests: dict,
            when: tuple[str, str, str]) -> str:
     """benchmarks/results/pipeline.md."""
     top = max(args.workers)
-    ours_rates, peer_rates = _rate(results[("ours", top)]), _rate(results[("peer", top)])
-    ratio = statistics.median(a / b for a, b in zip(ours_rates, peer_rates, strict=True))
+    ours_rows, peer_rows = results[("ours", top)], results[("peer", top)]
+    ratio = _ratio(_rate(ours_rows), _rate(peer_rows))
+    steady = _ratio(_steady(ours_rows), _steady(peer_rows))
     same = all(len(d) == 1 for name, d in digests.items() if name != "peer")
     share = {f"s{k}": 100 * v for k, v in effect["share"].items()}
     return REPORT.format(
@@ -327,7 +359,9 @@ def report(args, stats: dict, effect: dict, results: dict, digests: dict,
         workers=" ".join(map(str, args.workers)), photos=", ".join(PHOTOS),
         kpx=stats["mean_px"] / 1e3, large_pct=100 * stats["large"], steps=args.images // BATCH,
         batch=BATCH, size=SIZE, table="\n".join(table(results, args.workers)), ratio=ratio,
-        met="yes" if ratio >= 1.5 else "no", same="yes" if same else "no",
+        met="yes" if ratio >= 1.5 else "no", same="yes" if same else "no", steady=steady,
+        profiled=costs["files"], stages=_ms_table("stage (per image)", costs["stages"]),
+        scales=_ms_table("decoded at", costs["scales"]),
         distinct=", ".join(f"{k}: {len(v)} distinct" for k, v in digests.items()),
         **stats, **share, **{k: v for k, v in effect.items() if k != "share"})
 
@@ -350,6 +384,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     root = make_folder(args.root or cache_dir() / f"bench-pipeline-{args.count}", args.count)
     stats, effect = folder_stats(root), reduced_effect(root)
+    costs = profile(root, SIZE)
     steps = args.images // BATCH
     start, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), _load()
     results = measure(root, args.workers, steps, args.repeats)
@@ -358,7 +393,9 @@ def main() -> None:
     raw = [{"runner": name, "workers": w, **{k: v for k, v in r.items()}}
            for (name, w), rows in results.items() for r in rows]
     write_text(args.out.with_suffix(".json"), json.dumps(raw, indent=1) + "\n")
-    write_text(args.out, report(args, stats, effect, results, digests,
+    write_text(args.out.with_name(args.out.stem + "-profile.json"),
+               json.dumps(costs, indent=1) + "\n")
+    write_text(args.out, report(args, stats, effect, costs, results, digests,
                                 (start, load_before, _load())))
     print(f"wrote {args.out}")
 

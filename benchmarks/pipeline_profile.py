@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,9 +103,11 @@ def _dct_scales(files: list[str]) -> dict[str, Callable[[int], object]]:
 
 
 def profile(root: Path, size: int, count: int = 128, seed: int = 0) -> dict:
-    """{"stages": stage -> CPU ms per image, "scales": "M/8" -> CPU ms per decode} over
-    ``count`` (a multiple of 64) random training files of ``root``."""
+    """{"files": count, "stages": stage -> CPU ms per image, "scales": "M/8" -> CPU ms per
+    decode} over ``count`` (a multiple of 64) random training files of ``root``."""
     files = sorted(str(p) for p in (root / "train").rglob("*.jpg"))
     files = random.Random(seed).sample(files, count)
-    return {"stages": _cpu_ms(_ours(files, size) | _peer(files, size), count),
-            "scales": _cpu_ms(_dct_scales(files), count)}
+    with warnings.catch_warnings():  # torchvision 0.29 deprecates decode_jpeg (data/jpeg.py)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        stages = _cpu_ms(_ours(files, size) | _peer(files, size), count)
+    return {"files": count, "stages": stages, "scales": _cpu_ms(_dct_scales(files), count)}

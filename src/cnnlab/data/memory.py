@@ -20,8 +20,8 @@ def normalize(images: torch.Tensor, mean: tuple[float, ...], std: tuple[float, .
     result's shape, device and memory format; a training loop passes its previous batch's, so
     that a step does not allocate a fresh batch (a 64 x 3 x 224 x 224 float32 batch is 38 MB,
     above glibc's mmap threshold: every fresh one is page-faulted and zeroed by the kernel,
-    which costs 3x the arithmetic on a CPU). The arithmetic is in place, in one order, so the
-    values are the same with or without ``out``.
+    which costs about twice the arithmetic; benchmarks/results/pipeline.md). The arithmetic is
+    in place, in one order, so the values are the same with or without ``out``.
     """
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     if not (out is not None and out.shape == images.shape and out.dtype == torch.float32
