@@ -103,18 +103,17 @@ class DecodeCrop:
             with open(path, "rb") as file:
                 data = file.read()
         except OSError:
-            data = b""  # load_image names the cause (missing file, a folder, no permission)
+            data = b""  # load_image below names the cause (a missing file, a folder)
         header = _jpeg_header(data)
-        image = None
         if header is not None:
             height, width, orientation = header
             if width * height > DEFAULT_MAX_PIXELS:
                 load_image(path)  # raises the message every other image path gives
             box = self.draw(height, width, seed)
             image = self._decode_crop(data, box, orientation, path)
-        if image is None:
-            return self._from_array(load_image(path, mode="RGB"), seed)
-        return F.horizontal_flip(image) if box.flip else image
+            if image is not None:
+                return F.horizontal_flip(image) if box.flip else image
+        return self._from_array(load_image(path, mode="RGB"), seed)
 
     def _decode_crop(self, data: bytes, box: CropBox, orientation: int,
                      path: str) -> torch.Tensor | None:
