@@ -274,7 +274,7 @@ Each run: the first {images} images ({steps} batches of {batch}) of an epoch, fr
 the iterator to the last normalized float32 batch (worker start-up included): the target's
 figure. "After the 1st batch" times the same run from its first batch to its last: worker
 start-up and the first batch's latency, which an epoch of 1.28 M images pays once, left out.
-The CPU ms/image count all the run's CPU time, with the batches the workers had prefetched
+The CPU ms/image figures count all the run's CPU time, with the batches the workers prefetched
 (2 per worker, torch's default) but the run did not take, on both sides. The main process
 runs {threads} torch thread(s), each DataLoader worker one (torch's rule for workers).
 
