@@ -32,6 +32,7 @@ import itertools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -170,8 +171,6 @@ def run_all(args: argparse.Namespace) -> list[dict]:
     Each process starts its own session: a Linux scheduler with autogroups then gives it the
     share of any other job on the machine instead of splitting one share between our runs.
     """
-    import subprocess
-
     plain = [f"plain:{s}:{args.plain_epochs}" for s in args.plain_seeds or args.seeds]
     fast = [f"fast:{s}:{e}" for s in args.seeds for e in args.fast_epochs]
     specs = [spec for pair in itertools.zip_longest(plain, fast) for spec in pair if spec]

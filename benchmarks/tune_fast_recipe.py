@@ -35,8 +35,9 @@ from cnnlab.training.trainer import Run
 VIEWS = ("center", "flip", "flipshift")
 
 
-def accuracy(run: Run, view: str) -> float:
-    preds = predict(run.raw_model, run.test_set, device=run.ctx.device, batch_size=2000,
+def accuracy(run: Run, view: str, ema: bool = False) -> float:
+    model = run.ema.module if ema else run.raw_model
+    preds = predict(model, run.test_set, device=run.ctx.device, batch_size=2000,
                     spec=ViewSpec(view), channels_last=True)
     return round(topk_accuracy(preds.log_probs, preds.labels, ks=(1,))[0], 4)
 
@@ -59,6 +60,8 @@ def tuning_run(args: argparse.Namespace) -> dict:
         run = Run(cfg, DistContext(device=pick_device(cfg.device)), Path(folder))
         rows = run.fit(lambda step, ctx: None)
         finals = {v: accuracy(run, v) for v in VIEWS}
+        if run.ema is not None:  # the EMA weights too (ema_decay)
+            finals.update({f"ema_{v}": accuracy(run, v, ema=True) for v in VIEWS})
     return {"args": vars(args), "translate": cfg.translate, "load_before": load_before,
             "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 1),
             "wall_seconds": round(sum(r["seconds"] for r in rows), 1),

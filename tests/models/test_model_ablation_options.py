@@ -55,3 +55,25 @@ def test_inceptionnet_naive_depth_grows():
     reduced = get_model("inceptionnet", reduce=True)
     assert naive.fc.in_features == 32 + 2 * (16 + 32 + 8)  # the pool passes its input on
     assert reduced.fc.in_features == 16 + 32 + 8 + 8
+
+
+def test_fastnet_stems_halve_the_input_and_differ_in_reach():
+    patch = get_model("fastnet", widths=[4, 8, 16])
+    pooled = get_model("fastnet", widths=[4, 8, 16], stem="conv3-pool")
+    x = torch.randn(2, 1, 28, 28)
+    assert patch.stem(x).shape == pooled.stem(x).shape == (2, 4, 14, 14)
+    # a 2x2/2 patch sees 4 pixels; a 3x3 conv under a 2x2 pool sees a 4x4 window
+    assert patch.stem[0].kernel_size == (2, 2) and pooled.stem[0].kernel_size == (3, 3)
+    assert isinstance(pooled.stem[1], torch.nn.MaxPool2d)
+    assert pooled(x).shape == (2, 10)
+    with pytest.raises(CnnlabError, match="stem must be one of patch, conv3-pool"):
+        get_model("fastnet", stem="whiten")
+
+
+def test_fastnet_pool_grid_keeps_the_layout_of_the_last_map():
+    net = get_model("fastnet", widths=[4, 8, 16], pool_grid=3)
+    x = torch.randn(2, 1, 28, 28)
+    features = net.forward_features(x)
+    assert features.shape == (2, 16, 3, 3)
+    assert torch.equal(net.forward_head(features, pre_logits=True), features.flatten(1))
+    assert net.classifier.in_features == 16 * 9 and net(x).shape == (2, 10)

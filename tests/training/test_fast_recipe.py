@@ -3,6 +3,7 @@ the standard trainer's in-memory option it is made of."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -11,10 +12,11 @@ import torch
 from PIL import Image
 
 from cnnlab.cli import main
+from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
 from cnnlab.runs import load_checkpoint
 from cnnlab.training import TrainConfig, fast, train
-from cnnlab.training.batches import augment
+from cnnlab.training.batches import DeviceBatches, augment
 from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
 
 
@@ -162,3 +164,29 @@ def test_evaluate_and_predict_use_the_checkpoint(fast_run, fake_fashion, capsys,
                  "--invert", "no"]) == 0
     top = json.loads(capsys.readouterr().out)[0]["top"]
     assert len(top) == 5 and abs(sum(t["probability"] for t in top) - 1) < 0.2
+
+
+def _mirrored(batches, epoch: int) -> torch.Tensor:
+    """Which images the epoch shows mirrored (the test images are left-right asymmetric)."""
+    x = batches.images
+    drawn = [batch for _, batch in batches.epoch(epoch)]
+    seen = torch.cat([b.images for b in drawn])
+    order = [int(i) for i in torch.cat([b.labels for b in drawn])]
+    flips = torch.zeros(len(x), dtype=torch.bool)
+    for image, index in zip(seen, order, strict=True):
+        flips[index] = torch.equal(image, x[index].flip(-1))
+    return flips
+
+
+def test_alternate_flip_shows_each_image_both_ways_in_two_epochs():
+    images = torch.arange(64 * 4, dtype=torch.uint8).view(64, 1, 2, 2) * 3
+    data = InMemoryDataset(images, torch.arange(64), classes=[str(i) for i in range(64)],
+                           mean=(0.5,), std=(0.25,), name="toy")
+    make = functools.partial(DeviceBatches, data, 16, seed=3, flip=True, translate=0,
+                             device=torch.device("cpu"), channels_last=False)
+    alternate = make(alternate_flip=True)
+    even, odd, again = (_mirrored(alternate, e) for e in (0, 1, 2))
+    assert 16 < int(even.sum()) < 48
+    assert torch.equal(odd, ~even) and torch.equal(again, even)
+    random = make()
+    assert not torch.equal(_mirrored(random, 1), ~_mirrored(random, 0))

@@ -37,8 +37,10 @@ def test_fast_30min_is_the_fast_recipe_longer_and_wider():
     cfg = recipe_config("fast-30min")
     base = recipe_config("fast")
     assert get_recipe("fast-30min").train_fn is fast.train_fast
-    assert (cfg.epochs, cfg.model_options, cfg.eval_every) == (75, {"widths": [32, 64, 128]}, 5)
+    assert (cfg.epochs, cfg.model_options, cfg.eval_every) == \
+        (75, {"widths": [32, 64, 128], "stem": "patch"}, 5)
     assert base.lookahead_every == 5 and cfg.lookahead_every == 0  # measured without it
+    assert base.model_options["stem"] == "conv3-pool"
     changed = {k for k, v in cfg.to_dict().items() if base.to_dict()[k] != v}
     assert changed == {"recipe", *fast.FAST_30MIN}
     resolved = fast.resolve(cfg.validate())

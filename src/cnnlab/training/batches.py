@@ -24,16 +24,20 @@ from cnnlab.training.config import TrainConfig
 from cnnlab.training.distributed import DistContext
 
 
-def augment(x: torch.Tensor, generator: torch.Generator, flip: bool, translate: int,
-            fill: torch.Tensor) -> torch.Tensor:
+def augment(x: torch.Tensor, generator: torch.Generator, flip: bool | torch.Tensor,
+            translate: int, fill: torch.Tensor) -> torch.Tensor:
     """Random mirror and translation of every image of N x C x H x W (new tensor, same shape).
 
+    ``flip``: True mirrors each image with probability 1/2 (drawn from ``generator``); a bool
+    tensor of N mirrors exactly those images.
     Each image moves by (dy, dx) in [-translate, translate]^2; uncovered pixels get ``fill``
     (1 x C x 1 x 1: the normalized value of black). Images with the same shift are moved
     together, so the cost is (2 * translate + 1)^2 slicing operations, whatever N is.
     """
     n = x.shape[0]
-    if flip:
+    if isinstance(flip, torch.Tensor):
+        x = torch.where(flip.to(x.device).view(-1, 1, 1, 1), x.flip(-1), x)
+    elif flip:
         mirror = (torch.rand(n, generator=generator) < 0.5).to(x.device)
         x = torch.where(mirror.view(-1, 1, 1, 1), x.flip(-1), x)
     if translate <= 0:
@@ -57,11 +61,20 @@ class DeviceBatches:
     One generator seeded with ``seed`` draws, per epoch, the flips, then the shifts, then the
     order; ``state_dict`` holds its state at the start of the epoch in progress, so a resumed
     run redraws that epoch exactly. The last partial batch is dropped.
+
+    ``alternate_flip`` (airbench's alternating flip): one random mirror mask, drawn once from
+    ``seed``, is used in even epochs and its complement in odd ones, so every pair of epochs
+    shows each image both ways instead of the same way half the time.
     """
 
     def __init__(self, data: InMemoryDataset, batch_size: int, *, seed: int, flip: bool,
-                 translate: int, device: torch.device, channels_last: bool) -> None:
+                 translate: int, device: torch.device, channels_last: bool,
+                 alternate_flip: bool = False) -> None:
         self.flip, self.translate, self.channels_last = flip, translate, channels_last
+        self.mirror = None
+        if flip and alternate_flip:  # its own generator: the main one's stream stays the same
+            mask_rng = torch.Generator().manual_seed(seed + 1)
+            self.mirror = torch.rand(len(data), generator=mask_rng) < 0.5
         self.images = data.normalize(data.images.to(device))
         self.labels = data.labels.to(device)
         mean, std = (torch.tensor(v, device=device).view(1, -1, 1, 1)
@@ -75,7 +88,8 @@ class DeviceBatches:
     def epoch(self, epoch: int, start_step: int = 0) -> Iterator[tuple[int, Batch]]:
         """(step, batch) for steps ``start_step`` .. ``steps_per_epoch - 1`` of this epoch."""
         self._epoch_start = self.generator.get_state()
-        x = augment(self.images, self.generator, self.flip, self.translate, self.fill)
+        flip = self.flip if self.mirror is None else self.mirror ^ bool(epoch % 2)
+        x = augment(self.images, self.generator, flip, self.translate, self.fill)
         order = torch.randperm(x.shape[0], generator=self.generator).to(x.device)
         for step in range(start_step, self.steps_per_epoch):
             idx = order[step * self.global_n:(step + 1) * self.global_n]
@@ -105,6 +119,8 @@ def augment_names(cfg: TrainConfig) -> list[str]:
 def make_batches(cfg: TrainConfig, data: InMemoryDataset | FileDataset,
                  ctx: DistContext) -> TrainBatches | DeviceBatches:
     """The batch source ``cfg`` asks for; CnnlabError for what in_memory cannot do."""
+    if cfg.alternate_flip and not cfg.in_memory:
+        raise CnnlabError("alternate_flip needs in_memory=true (file datasets flip at random)")
     if not cfg.in_memory:
         return TrainBatches(
             data, cfg.batch_size, augment_names(cfg), seed=cfg.seed,
@@ -121,5 +137,6 @@ def make_batches(cfg: TrainConfig, data: InMemoryDataset | FileDataset,
     if cfg.translate is None:
         raise CnnlabError("translate=None: set a number of pixels")
     return DeviceBatches(data, cfg.batch_size, seed=cfg.seed, flip=cfg.hflip,
+                         alternate_flip=cfg.alternate_flip,
                          translate=cfg.translate, device=ctx.device,
                          channels_last=cfg.channels_last)

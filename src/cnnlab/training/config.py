@@ -49,6 +49,7 @@ class TrainConfig:
     warmup_fraction: float = 0.2  # share of steps spent rising to the peak (onecycle)
     label_smoothing: float = 0.0
     hflip: bool = True  # random horizontal flips: garments are left-right symmetric
+    alternate_flip: bool = False  # in_memory: airbench's alternating flips (training.batches)
     seed: int = 0
     device: str = "auto"  # "auto" picks CUDA when present, else CPU
     channels_last: bool = True  # the fast memory layout for conv on CPU and GPU
