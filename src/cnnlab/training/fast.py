@@ -34,11 +34,14 @@ FAST_RECIPE = {
     "model": "fastnet",
     # 16-32-64 costs a third of the CPU of fastnet's default 32-64-128 per epoch (figures for
     # its 6- and 20-epoch schedules: benchmarks/results/fast.md). The conv3-pool stem (a 3x3
-    # conv at 28x28 under a 2x2 max pool) costs about 1.25x the patch stem's step at 2 threads
-    # and scored 93.87 / 93.78% (seeds 0 / 1, 22 epochs) against 93.72% for the patch stem at
-    # 29 epochs, the same CPU time (benchmarks/tune_fast_recipe.py, "Issue 17, round 2")
+    # conv at 28x28 under a 2x2 max pool) costs 1.15x the patch stem's step at 2 threads
+    # (benchmarks/bench_fast_step.py) and scored 93.87 / 93.78% (seeds 0 / 1, 22 epochs)
+    # against 93.72% for the patch stem at 29 epochs, the same CPU time
+    # (benchmarks/tune_fast_recipe.py; benchmarks/results/fast.md, "Issue 17, round 2")
     "model_options": {"widths": [16, 32, 64], "stem": "conv3-pool"},
-    "epochs": 20,  # the time-to-93% schedule; --epochs 6 reaches the plain loop's accuracy
+    # 20 epochs: 93.61 +- 0.11% (3 seeds) in 0.70x the Adam loop's 8 epochs (issue 17, round 2);
+    # --epochs 6 reaches the plain loop's accuracy
+    "epochs": 20,
     "batch_size": 256,  # large enough for efficient CPU kernels, small enough for 230 steps/epoch
     "lr": 0.4,  # peak of the one-cycle schedule (SGD, Nesterov momentum)
     "momentum": 0.9,
