@@ -46,7 +46,7 @@ def _ours(files: list[str], size: int) -> dict[str, Callable[[int], object]]:
     data = [Path(f).read_bytes() for f in files]
     heads = [_jpeg_header(d) for d in data]
     boxes = [crop.draw(h[0], h[1], i) for i, h in enumerate(heads)]
-    arrays = [_decode(d, 1) for d in data]
+    arrays = [_decode(d, 1, h[:2]) for d, h in zip(data, heads, strict=True)]
     outs = [crop(f, i) for i, f in enumerate(files)]
     batch = torch.stack(outs[:64])
     last = normalize(batch, IMAGENET_MEAN, IMAGENET_STD)
@@ -61,7 +61,8 @@ def _ours(files: list[str], size: int) -> dict[str, Callable[[int], object]]:
         "read the file": lambda i: Path(files[i]).read_bytes(),
         "parse the header (simplejpeg; EXIF only if present)": lambda i: _jpeg_header(data[i]),
         "draw the crop and flip (v2's draw, seeded)": lambda i: crop.draw(*heads[i][:2], i),
-        "decode, full size (libjpeg-turbo via simplejpeg)": lambda i: _decode(data[i], 1),
+        "decode, full size (libjpeg-turbo via simplejpeg)":
+            lambda i: _decode(data[i], 1, heads[i][:2]),
         "(torchvision.io.decode_jpeg instead, for comparison)": lambda i: decode_jpeg(
             torch.frombuffer(bytearray(data[i]), dtype=torch.uint8), mode=ImageReadMode.RGB),
         "resize the crop to 224 (torch, uint8 antialiased)": resize,

@@ -110,32 +110,35 @@ class DecodeCrop:
             if width * height > DEFAULT_MAX_PIXELS:
                 load_image(path)  # raises the message every other image path gives
             box = self.draw(height, width, seed)
-            image = self._decode_crop(data, box, orientation, path)
+            image = self._decode_crop(data, (height, width), box, orientation, path)
             if image is not None:
                 return F.horizontal_flip(image) if box.flip else image
         return self._from_array(load_image(path, mode="RGB"), seed)
 
-    def _decode_crop(self, data: bytes, box: CropBox, orientation: int,
+    def _decode_crop(self, data: bytes, shape: tuple[int, int], box: CropBox, orientation: int,
                      path: str) -> torch.Tensor | None:
-        """The crop resized to size x size, or None when libjpeg-turbo refuses the data."""
+        """The crop resized to size x size, or None when libjpeg-turbo refuses the data;
+        ``shape``: the upright (height, width) read from the header."""
         if orientation != 1:
             image = _decode_turned(data, path)
-        else:
+        else:  # upright: the stored shape is the upright one
             factor = self.scale(box)
-            array = _decode(data, factor)
+            array = _decode(data, factor, shape)
             if array is None:
                 return None
             if factor > 1:
-                return _resize_box(array, box, data, self.size)
+                return _resize_box(array, box, shape, self.size)
             image = torch.from_numpy(array).permute(2, 0, 1)  # a view, channels last in memory
+        return self._resize_crop(image, box)
+
+    def _resize_crop(self, image: torch.Tensor, box: CropBox) -> torch.Tensor:
         return F.resized_crop(image, box.top, box.left, box.height, box.width,
                               [self.size, self.size], antialias=True)
 
     def _from_array(self, array: np.ndarray, seed: int) -> torch.Tensor:
         image = torch.from_numpy(array).permute(2, 0, 1)  # 3 x H x W uint8
         box = self.draw(image.shape[1], image.shape[2], seed)
-        out = F.resized_crop(image, box.top, box.left, box.height, box.width,
-                             [self.size, self.size], antialias=True)
+        out = self._resize_crop(image, box)
         return F.horizontal_flip(out) if box.flip else out
 
 
@@ -191,13 +194,14 @@ def _has_exif(data: bytes) -> bool:
     return False
 
 
-def _decode(data: bytes, factor: int) -> np.ndarray | None:
-    """H x W x 3 uint8 at 1/factor scale (libjpeg-turbo's accurate DCT and upsampling, as
-    Pillow decodes), or None when libjpeg-turbo refuses or warns (strict mode)."""
+def _decode(data: bytes, factor: int, shape: tuple[int, int]) -> np.ndarray | None:
+    """H x W x 3 uint8 at 1/factor scale of the stored (height, width) ``shape``
+    (libjpeg-turbo's accurate DCT and upsampling, as Pillow decodes), or None when
+    libjpeg-turbo refuses or warns (strict mode)."""
     try:
         if factor == 1:
             return simplejpeg.decode_jpeg(data, colorspace="RGB")
-        height, width, _, _ = simplejpeg.decode_jpeg_header(data)
+        height, width = shape
         return simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=-(-height // factor),
                                       min_width=-(-width // factor))
     except ValueError:
@@ -219,10 +223,12 @@ def _decode_turned(data: bytes, path: str) -> torch.Tensor:
         raise CnnlabError(f"{path}: cannot decode image ({reason})") from None
 
 
-def _resize_box(array: np.ndarray, box: CropBox, data: bytes, size: int) -> torch.Tensor:
+def _resize_box(array: np.ndarray, box: CropBox, shape: tuple[int, int],
+                size: int) -> torch.Tensor:
     """Resize the crop's box, in the scaled image's fractional coordinates, to size x size
-    (Pillow: torch's resize takes whole pixels only): uint8 3 x size x size."""
-    full_h, full_w, _, _ = simplejpeg.decode_jpeg_header(data)
+    (Pillow: torch's resize takes whole pixels only): uint8 3 x size x size. ``shape``: the
+    full-size (height, width)."""
+    full_h, full_w = shape
     sy, sx = array.shape[0] / full_h, array.shape[1] / full_w
     region = (box.left * sx, box.top * sy, (box.left + box.width) * sx,
               (box.top + box.height) * sy)
