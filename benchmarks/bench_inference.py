@@ -30,19 +30,17 @@ import torchvision
 
 from cnnlab.fileio import write_text
 from cnnlab.inference.backends import (
-    AUTO_ORDER,
-    AUTO_ORDER_LARGE,
     BACKENDS,
-    LARGE_BATCH,
     OvBackend,
-    auto_backend,
+    auto_candidates,
+    auto_choice,
     installed_backends,
     load_backend,
     measure_latency,
 )
 from cnnlab.models import get_model, model_info
 
-PEER, BF16 = "torchvision eager (peer)", "openvino bf16 hint"
+PEER, BF16, AUTO = "torchvision eager (peer)", "openvino bf16 hint", "auto"
 OUT = Path(__file__).resolve().parent / "results" / "inference.md"
 
 
@@ -55,7 +53,7 @@ def _peer(name: str) -> tuple[torch.nn.Module, str]:
     return get_model(name).eval(), f"cnnlab {name}"
 
 
-def build(runner: str, name: str):
+def build(runner: str, name: str, batch: int):
     """The callable that ``runner`` times, and extra facts to report."""
     torch.manual_seed(0)  # the same random weights in every process: one cached ONNX export
     model, size = get_model(name).eval(), model_info(name).input_size
@@ -67,6 +65,10 @@ def build(runner: str, name: str):
                 return peer(images)
 
         return run_peer, {"peer": what}
+    if runner == AUTO:  # timed afresh in every process, as on a first call
+        choice = auto_choice(model, size, batch, use_cache=False)
+        runner_fn = choice.runner or load_backend(choice.name, model, size)
+        return runner_fn, {"chose": choice.name, "timed_ms_per_call": choice.ms_per_call}
     if runner == BF16:
         backend = OvBackend(model, size, precision="bf16")
         from cnnlab.inference.openvino_runtime import execution_precision
@@ -79,7 +81,7 @@ def child(runner: str, name: str, batch: int, warmup: int, repeats: int) -> dict
     """Time one runner in this process (wall and this process's CPU clock); OpenVINO's
     runners also give the top-1 classes of 32 fixed random images, for the bf16 agreement."""
     size = model_info(name).input_size
-    fn, facts = build(runner, name)
+    fn, facts = build(runner, name, batch)
     x = torch.randn(batch, *size, generator=torch.Generator().manual_seed(0))
     measure_latency(fn, x, warmup, 0)
     wall, cpu = [], []
@@ -107,7 +109,8 @@ def run_child(runner: str, name: str, args: argparse.Namespace, batch: int) -> d
 
 def runners(skip: list[str]) -> list[str]:
     extra = [BF16] if "openvino" in installed_backends() else []
-    return [r for r in [PEER, *installed_backends(), *extra] if r not in skip]
+    auto = [AUTO] if len(auto_candidates()) > 1 else []
+    return [r for r in [PEER, *installed_backends(), *extra, *auto] if r not in skip]
 
 
 def measure(args: argparse.Namespace, done: Callable[[dict], None]) -> dict:
@@ -136,9 +139,11 @@ def _median(rows: list[dict]) -> float:
 
 def cell_table(name: str, batch: int, cell: dict) -> tuple[list[str], dict]:
     """Markdown rows of one (model, batch) and its target checks."""
-    auto = auto_backend(batch)
     peer = _median(cell[PEER])
-    fp32 = {r: _median(rows) for r, rows in cell.items() if r not in (PEER, BF16)}
+    fp32 = {r: _median(rows) for r, rows in cell.items() if r not in (PEER, BF16, AUTO)}
+    # what auto chose in most of its processes (it times the candidates afresh in each)
+    chosen = [r["chose"] for r in cell.get(AUTO, [])]
+    auto = max(set(chosen), key=chosen.count) if chosen else auto_candidates()[0]
     fastest = min(fp32.values())
     lines = [f"### {name}, batch {batch}", "",
              f"Peer: {cell[PEER][0]['peer']} (torch.no_grad, NCHW float32).", "",
@@ -148,6 +153,8 @@ def cell_table(name: str, batch: int, cell: dict) -> tuple[list[str], dict]:
         ms = _median(rows)
         walls = [r[CLOCK] for r in rows]
         mark = " **(auto)**" if runner == auto else ""
+        if runner == AUTO:
+            mark = f" (chose {', '.join(r['chose'] for r in rows)})"
         lines.append(f"| {runner}{mark} | {ms:.2f} | {min(walls):.2f}-{max(walls):.2f} | "
                      f"{1e3 * batch / ms:.1f} | {peer / ms:.2f}x | "
                      f"{fastest / ms:.2f}x |")
@@ -222,7 +229,7 @@ def report(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) 
         f"{args.threads or torch.get_num_threads()} (ONNX Runtime and OpenVINO get as many)."),
         "",
         (f"Measured {when[0]}, load average (1, 5, 15 min) {when[1]} before and {when[2]} "
-        "after: **the machine was shared with other helpers' jobs**. Each (runner, model, "
+        "after (above 1, other jobs shared the cores). Each (runner, model, "
         "batch) ran in its own process; the runners alternate order between rounds so the load "
         "hits all of them."), "",
         "Command:", "",
@@ -237,15 +244,15 @@ def report(args: argparse.Namespace, results: dict, when: tuple[str, str, str]) 
         (f"Not run: {', '.join(args.skip)}." if args.skip else ""), "",
         ("Caveats. " + ("One round only, so no runner was measured twice and the order did "
                         "not alternate; " if args.rounds == 1 else "")
-         + f"{args.repeats} timed calls per process. The batch rule of `auto` was read off "
-         "this run, so its targets below are met in the sample that chose it; another machine "
-         "(AVX-512, more cores, more threads) needs its own run. The top-1 agreement uses "
+         + f"{args.repeats} timed calls per process. The top-1 agreement uses "
          "random weights, whose predictions are nearly constant, so it is a weak check; on "
          "a CPU without bf16 units OpenVINO runs f32 whatever the hint (the 'runs in' "
          "column), and the bf16 rows only show the spread of the timings."), "",
-        (f"`auto` picks the first installed of {', '.join(AUTO_ORDER)} below batch "
-         f"{LARGE_BATCH} and of {', '.join(AUTO_ORDER_LARGE)} from batch {LARGE_BATCH} on "
-         "(cnnlab.inference.backends.auto_order); all backends here: "
+        ("`auto` times " + ", ".join(auto_candidates()) + " on the model at the batch size "
+         "in use and takes the faster (cnnlab.inference.autotune); its row here is a process "
+         "that did so afresh (its choice in brackets), then ran its choice. The targets compare "
+         "the backend it chose most often, by that backend's own row, with the fastest fp32 "
+         "row. All backends here: "
         f"{', '.join(installed_backends())} (known: {', '.join(BACKENDS)})."), ""]
     return "\n".join(head + tables + target_lines(checks)) + "\n"
 

@@ -1,5 +1,5 @@
 """Every backend computes the same function: same top-1, logits within 1e-4 of eager; auto is
-the first installed backend of AUTO_ORDER."""
+the faster installed runtime, timed on the model (tests/inference/test_autotune.py times fakes)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,16 @@ import pytest
 import torch
 
 from cnnlab.errors import CnnlabError
-from cnnlab.inference import backends
+from cnnlab.inference import autotune, backends
 from cnnlab.inference.backends import (
-    AUTO_ORDER,
-    AUTO_ORDER_LARGE,
+    AUTO_CANDIDATES,
     BACKENDS,
-    LARGE_BATCH,
-    auto_backend,
-    auto_order,
+    auto_candidates,
+    auto_choice,
+    check_backend,
     installed_backends,
     load_backend,
     measure_latency,
-    resolve_backend,
 )
 from cnnlab.inference.openvino_runtime import openvino_installed
 from cnnlab.models import model_info
@@ -71,29 +69,46 @@ def test_openvino_matches_eager_on_registry_models(model_name, seeded_model):
     torch.testing.assert_close(again, expected[:1], rtol=0, atol=1e-4)
 
 
-def test_auto_is_the_first_installed_of_the_measured_order(monkeypatch):
-    assert set(AUTO_ORDER) == set(AUTO_ORDER_LARGE) <= set(BACKENDS)
-    assert auto_order(1) == auto_order(LARGE_BATCH - 1) == AUTO_ORDER
-    assert auto_order(LARGE_BATCH) == auto_order(256) == AUTO_ORDER_LARGE
-    for batch in (1, LARGE_BATCH):
-        assert auto_backend(batch) == next(b for b in auto_order(batch)
-                                           if b in installed_backends())
-        assert resolve_backend("auto", batch) == auto_backend(batch)
-    monkeypatch.setattr(backends, "openvino_installed", lambda: True)
-    assert auto_backend(1) == AUTO_ORDER[0]
-    assert auto_backend(LARGE_BATCH) == AUTO_ORDER_LARGE[0]
+@pytest.fixture
+def own_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "cnnlab" / "autotune.json"
+
+
+def test_auto_times_the_installed_runtimes_once_and_remembers(own_cache, seeded_model):
+    model, size = seeded_model("smallcnn"), model_info("smallcnn").input_size
+    first = auto_choice(model, size, batch=2)
+    assert not first.cached and first.name in auto_candidates()
+    assert set(first.ms_per_call) == set(auto_candidates())
+    if len(auto_candidates()) > 1:
+        assert first.ms_per_call[first.name] == min(first.ms_per_call.values())
+        assert own_cache.is_file()
+        again = auto_choice(model, size, batch=2)
+        assert again.cached and again.name == first.name and again.runner is None
+        other_batch = auto_choice(model, size, batch=3)
+        assert not other_batch.cached
+    runner = load_backend("auto", model, size, batch=2)
+    assert runner.backend == first.name
+    x = torch.randn(2, *size, generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        torch.testing.assert_close(runner(x), model(x), rtol=0, atol=1e-4)
+
+
+def test_auto_without_openvino_is_onnxruntime_untimed(own_cache, monkeypatch, seeded_model):
     monkeypatch.setattr(backends, "openvino_installed", lambda: False)
-    assert "openvino" not in installed_backends()
-    assert auto_backend(LARGE_BATCH) == "onnxruntime" == auto_backend(1)
+    monkeypatch.setattr(autotune, "time_candidates", lambda *a: pytest.fail("timed one runtime"))
+    assert "openvino" not in installed_backends() and auto_candidates() == ("onnxruntime",)
+    choice = auto_choice(seeded_model("smallcnn"), model_info("smallcnn").input_size)
+    assert choice.name == "onnxruntime" and choice.runner.backend == "onnxruntime"
     with pytest.raises(CnnlabError, match=r"backend 'openvino' is not installed: pip install"):
-        resolve_backend("openvino")
+        check_backend("openvino")
 
 
-def test_auto_order_is_the_one_the_docs_state():
+def test_auto_candidates_are_the_ones_the_docs_state():
+    assert set(AUTO_CANDIDATES) <= set(BACKENDS)
     docs = (Path(__file__).resolve().parents[2] / "docs" / "fast.md").read_text()
-    for order in (AUTO_ORDER, AUTO_ORDER_LARGE):
-        assert f"the first installed of {', '.join(f'`{b}`' for b in order)}" in docs
-    assert f"from batch {LARGE_BATCH}" in docs
+    assert f"`auto` times {', '.join(f'`{b}`' for b in AUTO_CANDIDATES)}" in docs
+    assert "~/.cache/cnnlab/autotune.json" in docs
 
 
 def test_unknown_backend(seeded_model):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from cnnlab.checkpoint import save_checkpoint
 from cnnlab.cli import main
-from cnnlab.inference.backends import auto_backend, installed_backends
+from cnnlab.inference.backends import auto_candidates, installed_backends
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,15 @@ def test_benchmark_unknown_backend(capsys):
 def test_benchmark_marks_auto_as_the_default(capsys):
     assert main(["benchmark", "infer", "smallcnn", "--backend", "auto", "--backend", "eager",
                  "--repeats", "1", "--warmup", "0", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)["backends"]
-    assert [r["backend"] for r in rows] == [auto_backend(), "eager"]
+    result = json.loads(capsys.readouterr().out)
+    rows, auto = result["backends"], result["auto"]
+    assert auto["backend"] in auto_candidates()
+    assert [r["backend"] for r in rows] == [auto["backend"], "eager"]
     assert [r["default"] for r in rows] == [True, False]
+    if len(auto_candidates()) > 1 and not auto["remembered"]:
+        timed = auto["timed_ms_per_call"]
+        assert set(timed) == set(auto_candidates()) and min(timed, key=timed.get) == auto[
+            "backend"]
 
 
 def test_predict_unknown_backend_is_one_line(run_dir, tmp_path, capsys):

@@ -12,11 +12,11 @@ from rich.table import Table
 from cnnlab.cli.common import console, print_json
 from cnnlab.inference.backends import (
     BACKENDS,
-    auto_backend,
+    auto_choice,
+    check_backend,
     installed_backends,
     load_backend,
     measure_latency,
-    resolve_backend,
 )
 from cnnlab.runs import resolve_model
 
@@ -36,25 +36,28 @@ def infer_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Median milliseconds per batch and images/s for each backend, and the ratio to eager;
-    the default (auto) backend is marked."""
-    names = [resolve_backend(b, batch) for b in backend] if backend else \
-        list(installed_backends())
+    the default (auto: the fastest runtime for this model and batch, timed on first use and
+    remembered) is marked."""
+    names = [check_backend(b) for b in backend] if backend else list(installed_backends())
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(0)  # random weights of a zoo name are the same each call (ONNX cache)
     net, meta = resolve_model(model)
+    choice = auto_choice(net.eval().cpu(), meta["input_size"], batch)
     x = torch.randn(batch, *meta["input_size"], generator=torch.Generator().manual_seed(0))
     rows = []
-    for name in dict.fromkeys(names):
+    for name in dict.fromkeys(choice.name if n == "auto" else n for n in names):
         runner = load_backend(name, net, meta["input_size"])
         seconds = statistics.median(measure_latency(runner, x, warmup, repeats))
-        rows.append({"backend": name, "default": name == auto_backend(batch),
+        rows.append({"backend": name, "default": name == choice.name,
                      "ms_per_batch": 1e3 * seconds, "images_per_s": batch / seconds})
     eager = next((r["ms_per_batch"] for r in rows if r["backend"] == "eager"), None)
     for row in rows:
         row["speedup_vs_eager"] = eager / row["ms_per_batch"] if eager else None
     result = {"model": meta["model"], "batch": batch, "input_size": meta["input_size"],
-              "threads": torch.get_num_threads(), "repeats": repeats, "backends": rows}
+              "threads": torch.get_num_threads(), "repeats": repeats, "backends": rows,
+              "auto": {"backend": choice.name, "timed_ms_per_call": choice.ms_per_call,
+                       "remembered": choice.cached}}
     if json_output:
         print_json(result)
         return
@@ -72,6 +75,11 @@ def _print_table(result: dict) -> None:
                       f"{row['ms_per_batch']:.2f}", f"{row['images_per_s']:,.1f}",
                       f"{ratio:.2f}x" if ratio else "-")
     console.print(table)
+    auto = result["auto"]
+    timed = ", ".join(f"{n} {ms:.2f} ms" for n, ms in auto["timed_ms_per_call"].items())
+    console.print(f"auto = {auto['backend']}" + (f" (timed per call: {timed}"
+                  f"{'; remembered from an earlier call' if auto['remembered'] else ''})"
+                  if timed else " (the only runtime installed)"))
 
 
 def register(app: typer.Typer) -> None:

@@ -22,8 +22,9 @@ def predict_command(
                                         "(auto: light-background photos, Fashion-MNIST)")]
     = "auto",
     backend: Annotated[str, typer.Option(
-        help=f"auto (the fastest installed: docs/fast.md), {', '.join(BACKENDS)}; ONNX-based "
-             "ones export once and cache the file.")] = "eager",
+        help="auto (the faster runtime for this model, timed on first use: docs/fast.md), "
+             f"{', '.join(BACKENDS)}; ONNX-based ones export once and cache the file.")]
+    = "eager",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Print the top classes with probabilities for each IMAGE."""

@@ -11,32 +11,32 @@
 
 Every backend is an ``nn.Module`` that takes N x C x H x W float32 images and returns float32
 logits on the CPU, so ``classify_images`` and the benchmark use them like the model itself.
-``auto`` is the first installed backend of ``auto_order(batch)``: the order in which
-benchmarks/bench_inference.py measured them fastest for that batch size
-(benchmarks/results/inference.md).
+``auto`` is the faster of the installed runtimes (AUTO_CANDIDATES) for the model, batch size
+and thread count at hand, timed on first use and remembered (cnnlab.inference.autotune).
 """
 
 from __future__ import annotations
 
+import logging
+import platform
 import time
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from cnnlab.errors import CnnlabError
-from cnnlab.inference.export import cached_onnx
+from cnnlab.inference import autotune
+from cnnlab.inference.export import cached_onnx, weights_key
 from cnnlab.inference.onnx_runtime import ort_session
 from cnnlab.inference.openvino_runtime import openvino_installed, ov_compiled
 
 BACKENDS = ("eager", "channels_last", "compile", "onnxruntime", "openvino")
-# Fastest fp32 backend first, as benchmarks/bench_inference.py measured them for resnet50,
-# googlenet and fastnet (benchmarks/results/inference.md): ONNX Runtime at batch 1 (a tie on
-# resnet50, 2.4x on fastnet), OpenVINO from batch 16 (1.10x on resnet50, 1.09x on fastnet).
-# Batches 2-15 were not measured and take the batch-1 order.
-AUTO_ORDER = ("onnxruntime", "openvino")
-AUTO_ORDER_LARGE, LARGE_BATCH = ("openvino", "onnxruntime"), 16
+# What ``auto`` chooses among: the fp32 runtimes that beat torch on every model and batch
+# benchmarks/bench_inference.py measured (eager, channels_last and compile never did there).
+AUTO_CANDIDATES = ("onnxruntime", "openvino")
 
 
 class Backend(nn.Module):
@@ -57,7 +57,11 @@ class TorchBackend(Backend):
         self.channels_last = name in ("channels_last", "compile")
         memory = torch.channels_last if self.channels_last else torch.contiguous_format
         self.model = model.eval().to(memory_format=memory)
-        self.run = torch.compile(self.model) if name == "compile" else self.model
+        self.run = self.model
+        if name == "compile":
+            # inductor's C++ toolchain probe logs "No CUDA runtime is found" on CPU-only hosts
+            logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+            self.run = torch.compile(self.model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N x C x H x W float images -> N x K float32 logits, without autograd."""
@@ -107,32 +111,61 @@ def installed_backends() -> tuple[str, ...]:
     return tuple(b for b in BACKENDS if b != "openvino" or openvino_installed())
 
 
-def auto_order(batch: int = 1) -> tuple[str, ...]:
-    """The measured order of the fp32 backends for ``batch`` images per call, fastest first."""
-    return AUTO_ORDER_LARGE if batch >= LARGE_BATCH else AUTO_ORDER
+def auto_candidates() -> tuple[str, ...]:
+    """The installed backends of AUTO_CANDIDATES."""
+    return tuple(b for b in AUTO_CANDIDATES if b in installed_backends())
 
 
-def auto_backend(batch: int = 1) -> str:
-    """The backend ``auto`` stands for at ``batch``: the first installed of auto_order."""
-    return next(b for b in auto_order(batch) if b in installed_backends())
-
-
-def resolve_backend(name: str, batch: int = 1) -> str:
-    """``name`` checked, with ``auto`` replaced by ``auto_backend(batch)``."""
-    if name == "auto":
-        return auto_backend(batch)
-    if name not in BACKENDS:
+def check_backend(name: str) -> str:
+    """``name`` if it is ``auto`` or an installed backend; a one-line CnnlabError otherwise."""
+    if name != "auto" and name not in BACKENDS:
         raise CnnlabError(f"unknown backend {name!r}: choose from auto, {', '.join(BACKENDS)}")
-    if name not in installed_backends():
+    if name != "auto" and name not in installed_backends():
         raise CnnlabError(f"backend {name!r} is not installed: pip install 'cnnlab[{name}]'")
     return name
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in ("torch", "onnxruntime", "openvino"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _cpu_model() -> str:
+    try:  # platform.processor() is empty on Linux; /proc/cpuinfo names the model
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def auto_choice(model: nn.Module, input_size: tuple[int, int, int] | list[int],
+                batch: int = 1, use_cache: bool = True) -> autotune.Choice:
+    """The backend ``auto`` stands for with ``model`` (CPU, eval mode) at ``batch`` images per
+    call and torch's thread count: the fastest of auto_candidates(), timed on random N x C x H x
+    W images on first use and remembered (cnnlab.inference.autotune)."""
+    key = "|".join([getattr(model, "registry_name", type(model).__name__),
+                    weights_key(model, input_size), f"batch={batch}",
+                    f"threads={torch.get_num_threads()}", _cpu_model(),
+                    ",".join(f"{k}={v}" for k, v in _versions().items())])
+    builders = {b: (lambda b=b: load_backend(b, model, input_size)) for b in auto_candidates()}
+    x = torch.randn(batch, *input_size, generator=torch.Generator().manual_seed(0))
+    return autotune.fastest(builders, x, key, use_cache)
 
 
 def load_backend(name: str, model: nn.Module, input_size: tuple[int, int, int] | list[int],
                  batch: int = 1) -> Backend:
     """Wrap ``model`` (eval mode, CPU) in backend ``name`` (``auto``: the fastest for ``batch``
-    images per call); ``input_size`` is C x H x W."""
-    name = resolve_backend(name, batch)
+    images per call, auto_choice); ``input_size`` is C x H x W."""
+    if check_backend(name) == "auto":
+        choice = auto_choice(model.eval().cpu(), input_size, batch)
+        return choice.runner or load_backend(choice.name, model, input_size)
     if name == "onnxruntime":
         return OrtBackend(model.eval().cpu(), input_size)
     if name == "openvino":
