@@ -13,8 +13,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The skeleton first, then the pieces in the order the course meets them.
-REPORTS = ["skeleton", "filters", "profile", "training", "pipeline", "fast", "inference", "viz",
-           "corruptions", "startup", "studio", "explorer", "experiments"]
+REPORTS = ["skeleton", "filters", "profile", "training", "pipeline", "fast", "inference",
+           "inference-googlenet-16", "viz", "corruptions", "startup", "studio", "explorer",
+           "experiments"]
 
 
 def demote(markdown: str, levels: int = 2) -> str:

@@ -1,15 +1,20 @@
-"""autotune.fastest: the faster of two runners wins, the choice is remembered by key, a corrupt
-cache is measured again. The runners are fakes whose cost is a sleep, so the order is known."""
+"""autotune: the faster candidate wins, candidates are timed in turns (A B B A), the choice is
+remembered by key, an unusable cache is measured again; time_runtime times a real runtime in a
+child process. The timers in most tests are fakes returning fixed seconds, so the winner is
+known."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-import torch
 
+from cnnlab.errors import CnnlabError
 from cnnlab.inference import autotune
+from cnnlab.inference.export import cached_onnx
+from cnnlab.inference.openvino_runtime import openvino_installed
+from cnnlab.inference.time_runtime import RUNTIMES, child_timer
+from cnnlab.models import model_info
 
 
 @pytest.fixture(autouse=True)
@@ -18,41 +23,34 @@ def own_cache(monkeypatch, tmp_path):
     return tmp_path / "cnnlab" / "autotune.json"
 
 
-def _sleeper(seconds: float, calls: list | None = None):
-    def run(x: torch.Tensor) -> torch.Tensor:
-        if calls is not None:
-            calls.append(len(x))
-        time.sleep(seconds)
-        return x
-    return run
-
-
-def _builders(slow: str, built: list | None = None) -> dict:
-    def build(name: str):
-        if built is not None:
-            built.append(name)
-        return _sleeper(0.004 if name == slow else 0.0)
-    return {name: (lambda name=name: build(name)) for name in ("a", "b")}
+def _timers(slow: str, calls: list | None = None) -> dict:
+    def timer(name: str):
+        def run() -> list[float]:
+            if calls is not None:
+                calls.append(name)
+            return [0.02, 0.021, 0.019] if name == slow else [0.01, 0.012, 0.011]
+        return run
+    return {name: timer(name) for name in ("a", "b")}
 
 
 @pytest.mark.parametrize("slow", ["a", "b"])
-def test_the_faster_runner_wins_and_is_returned_built(slow):
-    choice = autotune.fastest(_builders(slow), torch.zeros(3, 1, 2, 2), key="k")
-    fast = "b" if slow == "a" else "a"
-    assert choice.name == fast and not choice.cached and callable(choice.runner)
-    assert choice.ms_per_call[slow] >= 4.0 > choice.ms_per_call[fast]
+def test_the_faster_candidate_wins_timed_in_turns(slow):
+    calls = []
+    choice = autotune.fastest(_timers(slow, calls), key="k")
+    assert choice.name == ("b" if slow == "a" else "a") and not choice.cached
+    assert choice.ms_per_call == {slow: 20.0, choice.name: 11.0}  # medians of both passes
+    assert calls == ["a", "b", "b", "a"]
 
 
 def test_the_choice_is_remembered_by_key(own_cache):
-    autotune.fastest(_builders("a"), torch.zeros(1), key="model|batch=1")
+    autotune.fastest(_timers("a"), key="model|batch=1")
     assert json.loads(own_cache.read_text())["model|batch=1"]["name"] == "b"
-    built = []
-    again = autotune.fastest(_builders("b", built), torch.zeros(1), key="model|batch=1")
-    assert again.name == "b" and again.cached and again.runner is None and built == []
-    other = autotune.fastest(_builders("b", built), torch.zeros(1), key="model|batch=16")
-    assert other.name == "a" and sorted(built) == ["a", "b"]
-    fresh = autotune.fastest(_builders("b"), torch.zeros(1), key="model|batch=1",
-                             use_cache=False)
+    calls = []
+    again = autotune.fastest(_timers("b", calls), key="model|batch=1")
+    assert again.name == "b" and again.cached and calls == []
+    other = autotune.fastest(_timers("b", calls), key="model|batch=16")
+    assert other.name == "a" and len(calls) == 4
+    fresh = autotune.fastest(_timers("b"), key="model|batch=1", use_cache=False)
     assert fresh.name == "a" and not fresh.cached
     assert json.loads(own_cache.read_text())["model|batch=1"]["name"] == "a"
 
@@ -61,22 +59,29 @@ def test_the_choice_is_remembered_by_key(own_cache):
 def test_an_unusable_cache_is_measured_again(own_cache, content):
     own_cache.parent.mkdir(parents=True)
     own_cache.write_text(content)
-    choice = autotune.fastest(_builders("a"), torch.zeros(1), key="k")
+    choice = autotune.fastest(_timers("a"), key="k")
     assert choice.name == "b" and not choice.cached
     assert json.loads(own_cache.read_text())["k"]["name"] == "b"
 
 
-def test_every_runner_is_timed_in_rounds_of_about_the_same_length():
-    calls = {"a": [], "b": []}
-    runners = {"a": _sleeper(0.002, calls["a"]), "b": _sleeper(0.02, calls["b"])}
-    ms = autotune.time_candidates(runners, torch.zeros(2, 1), rounds=3)
-    assert ms["a"] >= 2.0 and ms["b"] >= 20.0
-    # warm-up, then 3 rounds of about ROUND_SECONDS: one call of b per round at least, several
-    # times as many of a
-    assert autotune.WARMUP + 3 <= len(calls["b"]) < len(calls["a"])
-    assert set(calls["a"] + calls["b"]) == {2}  # the batch given
-
-
 def test_a_single_candidate_is_not_timed(own_cache):
-    choice = autotune.fastest({"only": lambda: _sleeper(0.0)}, torch.zeros(1), key="k")
-    assert choice.name == "only" and callable(choice.runner) and not own_cache.exists()
+    choice = autotune.fastest({"only": lambda: pytest.fail("timed")}, key="k")
+    assert choice.name == "only" and not own_cache.exists()
+
+
+@pytest.mark.parametrize("runtime", [pytest.param(r, marks=pytest.mark.skipif(
+    r == "openvino" and not openvino_installed(), reason="openvino is not installed"))
+    for r in RUNTIMES])
+def test_a_child_process_times_the_runtime(runtime, seeded_model):
+    size = model_info("smallcnn").input_size
+    path = cached_onnx(seeded_model("smallcnn"), size)
+    seconds = child_timer(runtime, path, [4, *size], threads=1, rounds=2)()
+    assert len(seconds) == 2 and all(0 < s < 1 for s in seconds)
+
+
+def test_a_failing_child_is_one_line(tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx file")
+    with pytest.raises(CnnlabError, match=r"^timing onnxruntime on .*broken.onnx failed: ") as e:
+        child_timer("onnxruntime", broken, [1, 1, 28, 28], threads=1)()
+    assert "\n" not in str(e.value)

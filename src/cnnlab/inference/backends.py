@@ -32,6 +32,7 @@ from cnnlab.inference import autotune
 from cnnlab.inference.export import cached_onnx, weights_key
 from cnnlab.inference.onnx_runtime import ort_session
 from cnnlab.inference.openvino_runtime import openvino_installed, ov_compiled
+from cnnlab.inference.time_runtime import child_timer
 
 BACKENDS = ("eager", "channels_last", "compile", "onnxruntime", "openvino")
 # What ``auto`` chooses among: the fp32 runtimes that beat torch on every model and batch
@@ -148,15 +149,20 @@ def _cpu_model() -> str:
 def auto_choice(model: nn.Module, input_size: tuple[int, int, int] | list[int],
                 batch: int = 1, use_cache: bool = True) -> autotune.Choice:
     """The backend ``auto`` stands for with ``model`` (CPU, eval mode) at ``batch`` images per
-    call and torch's thread count: the fastest of auto_candidates(), timed on random N x C x H x
-    W images on first use and remembered (cnnlab.inference.autotune)."""
+    call and torch's thread count: the fastest of auto_candidates() on the model's cached ONNX
+    export, timed on random N x C x H x W images, each runtime in a process of its own, on
+    first use, and remembered (cnnlab.inference.autotune)."""
     key = "|".join([getattr(model, "registry_name", type(model).__name__),
                     weights_key(model, input_size), f"batch={batch}",
                     f"threads={torch.get_num_threads()}", _cpu_model(),
                     ",".join(f"{k}={v}" for k, v in _versions().items())])
-    builders = {b: (lambda b=b: load_backend(b, model, input_size)) for b in auto_candidates()}
-    x = torch.randn(batch, *input_size, generator=torch.Generator().manual_seed(0))
-    return autotune.fastest(builders, x, key, use_cache)
+    candidates = auto_candidates()
+    if len(candidates) == 1:  # nothing to choose between: no export, no timing
+        return autotune.Choice(candidates[0])
+    path = cached_onnx(model, input_size)
+    timers = {b: child_timer(b, path, [batch, *input_size], torch.get_num_threads())
+              for b in candidates}
+    return autotune.fastest(timers, key, use_cache)
 
 
 def load_backend(name: str, model: nn.Module, input_size: tuple[int, int, int] | list[int],
@@ -164,8 +170,8 @@ def load_backend(name: str, model: nn.Module, input_size: tuple[int, int, int] |
     """Wrap ``model`` (eval mode, CPU) in backend ``name`` (``auto``: the fastest for ``batch``
     images per call, auto_choice); ``input_size`` is C x H x W."""
     if check_backend(name) == "auto":
-        choice = auto_choice(model.eval().cpu(), input_size, batch)
-        return choice.runner or load_backend(choice.name, model, input_size)
+        return load_backend(auto_choice(model.eval().cpu(), input_size, batch).name, model,
+                            input_size)
     if name == "onnxruntime":
         return OrtBackend(model.eval().cpu(), input_size)
     if name == "openvino":
