@@ -4,9 +4,10 @@
 
 Prints one JSON line: ``{"seconds": [...]}``, seconds per call of each round. Its own process,
 because two runtimes in one process disturb each other: OpenVINO timed in turns with ONNX
-Runtime in one process ran 1.2-1.7x slower than in a process of its own (likely ONNX Runtime's
-pool threads, which spin-wait after each call; the auto rows of
-benchmarks/results/inference-auto-one-process.json against the same runtimes' own rows).
+Runtime in one process ran 1.2-1.7x slower than in a process of its own (the auto rows of
+benchmarks/results/inference-auto-one-process.json against the same runtimes' own rows), because
+ONNX Runtime's pool threads spin-wait after each call (benchmarks/check_ort_spinning.py: with the
+spinning off OpenVINO runs as fast as alone, and ONNX Runtime itself slower).
 """
 
 from __future__ import annotations
