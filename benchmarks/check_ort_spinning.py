@@ -21,19 +21,14 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from cnnlab.inference.backends import measure_latency
 from cnnlab.inference.export import cached_onnx
 from cnnlab.inference.openvino_runtime import ov_compiled
 from cnnlab.models import get_model, model_info
 
 
 def _median_ms(call, repeats: int) -> float:
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return 1e3 * statistics.median(measure_latency(lambda _: call(), None, 1, repeats))
 
 
 def measure(model: str, batch: int, spinning: bool, repeats: int) -> str:

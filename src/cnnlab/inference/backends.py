@@ -29,7 +29,7 @@ from torch import nn
 
 from cnnlab.errors import CnnlabError
 from cnnlab.inference import autotune
-from cnnlab.inference.export import cached_onnx, weights_key
+from cnnlab.inference.export import cached_onnx
 from cnnlab.inference.onnx_runtime import ort_session
 from cnnlab.inference.openvino_runtime import openvino_installed, ov_compiled
 from cnnlab.inference.time_runtime import child_timer
@@ -147,19 +147,19 @@ def _cpu_model() -> str:
 
 
 def auto_choice(model: nn.Module, input_size: tuple[int, int, int] | list[int],
-                batch: int = 1, use_cache: bool = True) -> autotune.Choice:
+                batch: int = 1, use_cache: bool = True,
+                onnx_path: str | Path | None = None) -> autotune.Choice:
     """The backend ``auto`` stands for with ``model`` (CPU, eval mode) at ``batch`` images per
     call and torch's thread count: the fastest of auto_candidates() on the model's cached ONNX
-    export, timed on random N x C x H x W images, each runtime in a process of its own, on
-    first use, and remembered (cnnlab.inference.autotune)."""
-    key = "|".join([getattr(model, "registry_name", type(model).__name__),
-                    weights_key(model, input_size), f"batch={batch}",
-                    f"threads={torch.get_num_threads()}", _cpu_model(),
-                    ",".join(f"{k}={v}" for k, v in _versions().items())])
+    export (``onnx_path``, when the caller has it), timed on random N x C x H x W images, each
+    runtime in a process of its own, on first use, and remembered (cnnlab.inference.autotune)."""
     candidates = auto_candidates()
     if len(candidates) == 1:  # nothing to choose between: no export, no timing
         return autotune.Choice(candidates[0])
-    path = cached_onnx(model, input_size)
+    path = Path(onnx_path) if onnx_path else cached_onnx(model, input_size)
+    # the export's name holds the model's name and a hash of its weights and input size
+    key = "|".join([path.stem, f"batch={batch}", f"threads={torch.get_num_threads()}",
+                    _cpu_model(), ",".join(f"{k}={v}" for k, v in _versions().items())])
     timers = {b: child_timer(b, path, [batch, *input_size], torch.get_num_threads())
               for b in candidates}
     return autotune.fastest(timers, key, use_cache)
@@ -169,13 +169,15 @@ def load_backend(name: str, model: nn.Module, input_size: tuple[int, int, int] |
                  batch: int = 1) -> Backend:
     """Wrap ``model`` (eval mode, CPU) in backend ``name`` (``auto``: the fastest for ``batch``
     images per call, auto_choice); ``input_size`` is C x H x W."""
+    onnx_path = None
     if check_backend(name) == "auto":
-        return load_backend(auto_choice(model.eval().cpu(), input_size, batch).name, model,
-                            input_size)
+        model = model.eval().cpu()
+        onnx_path = cached_onnx(model, input_size)  # hashed once, for the choice and the runner
+        name = auto_choice(model, input_size, batch, onnx_path=onnx_path).name
     if name == "onnxruntime":
-        return OrtBackend(model.eval().cpu(), input_size)
+        return OrtBackend(model.eval().cpu(), input_size, onnx_path)
     if name == "openvino":
-        return OvBackend(model.eval().cpu(), input_size)
+        return OvBackend(model.eval().cpu(), input_size, onnx_path)
     return TorchBackend(name, model)
 
 
