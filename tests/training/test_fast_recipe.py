@@ -12,8 +12,10 @@ import torch
 from PIL import Image
 
 from cnnlab.cli import main
+from cnnlab.data import load_dataset
 from cnnlab.data.memory import InMemoryDataset
 from cnnlab.errors import CnnlabError
+from cnnlab.models import get_model
 from cnnlab.runs import load_checkpoint
 from cnnlab.training import TrainConfig, fast, train
 from cnnlab.training.batches import DeviceBatches, augment
@@ -190,3 +192,37 @@ def test_alternate_flip_shows_each_image_both_ways_in_two_epochs():
     assert torch.equal(odd, ~even) and torch.equal(again, even)
     random = make()
     assert not torch.equal(_mirrored(random, 1), ~_mirrored(random, 0))
+
+
+def test_whitened_stem_stays_frozen_through_training(fake_fashion, tmp_path):
+    """The saved stem is the whitening of the run's own first images: training, weight decay
+    and lookahead left it untouched."""
+    cfg = recipe_config("fast").replace({
+        "data_dir": str(fake_fashion), "epochs": 2, "batch_size": 32, "device": "cpu",
+        "quiet": True, "train_subset": 96, "test_subset": 32, "whiten_stem": True,
+        "lookahead_every": 2, "out": str(tmp_path / "run")})
+    fast.train_fast(cfg)
+    trained, _ = load_checkpoint(tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["whiten_stem"] is True
+    data = load_dataset("fashion-mnist", "train", str(fake_fashion)).subset(96)
+    fresh = get_model("fastnet", **cfg.model_options)
+    fresh.whiten_stem(data.normalize(data.images))
+    assert torch.allclose(trained.stem[0].weight, fresh.stem[0].weight, atol=1e-6)
+    assert not torch.allclose(trained.groups[0].conv1.weight, fresh.groups[0].conv1.weight)
+
+
+def test_whitening_a_model_without_a_stem_is_refused(fake_fashion, tmp_path, capsys):
+    status = main(["train", "--data-dir", str(fake_fashion), "--epochs", "1", "--quiet",
+                   "--out", str(tmp_path / "run"), "--set", "whiten_stem=true"])
+    err = capsys.readouterr().err
+    assert status == 1 and "whiten_stem needs fastnet" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("recipe", ["fast", "fast-30min"])
+def test_each_fast_recipe_trains_with_its_own_model_options(recipe, fake_fashion, tmp_path):
+    """Each recipe's combination (stem, widths, whitening) builds and trains."""
+    assert main(["train", "--recipe", recipe, "--data-dir", str(fake_fashion), "--epochs", "1",
+                 "--out", str(tmp_path / "run"), "--quiet", "--device", "cpu", "--set",
+                 "train_subset=64", "--set", "test_subset=32", "--batch-size", "32"]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["whiten_stem"] == recipe_config(recipe).whiten_stem

@@ -73,6 +73,9 @@ class TrainConfig:
     grad_clip: float | None = None  # max global gradient L2 norm
     ema_decay: float | None = None  # exponential moving average of the weights, e.g. 0.999
     lookahead_every: int = 0  # airbench's lookahead every N steps (cnnlab.training.lookahead)
+    # fastnet: the stem's filters whiten the training images' patches, frozen (airbench's init;
+    # FastNet.whiten_stem), from the first WHITEN_IMAGES in-memory training images
+    whiten_stem: bool = False
     augment: list[str] = field(default_factory=list)  # named pieces, see cnnlab.data.augment
     mixup_alpha: float = 0.0  # Beta(alpha, alpha) mixing weight; 0 turns mixup off
     cutmix_alpha: float = 0.0  # same for cutmix; with both on, one is picked per batch

@@ -44,8 +44,6 @@ from cnnlab.errors import CnnlabError, Interrupted, note
 from cnnlab.evaluation.metrics import topk_accuracy
 from cnnlab.evaluation.predict import ViewSpec, predict
 from cnnlab.fileio import write_json
-from cnnlab.models import get_model
-from cnnlab.models.weights import load_pretrained
 from cnnlab.training import distributed as dist_
 from cnnlab.training import runfolder
 from cnnlab.training import state as state_
@@ -54,6 +52,7 @@ from cnnlab.training.config import TrainConfig
 from cnnlab.training.curves import plot_curves
 from cnnlab.training.interrupts import StopSignals, signal_name
 from cnnlab.training.lookahead import make_lookahead
+from cnnlab.training.model_init import initial_model
 from cnnlab.training.progress import TrainProgress
 from cnnlab.training.runlog import RunLog, checkpoint_meta
 from cnnlab.training.schedule import Plateau, logged_lr, make_optimizer, make_scheduler
@@ -149,15 +148,7 @@ class Run:
 
     def _build_model(self) -> None:
         cfg, ctx = self.cfg, self.ctx
-        channels = 3 if isinstance(self.train_set, FileDataset) else \
-            int(self.train_set.images.shape[1])
-        model = get_model(cfg.model, num_classes=len(self.train_set.classes),
-                          in_channels=channels, **cfg.model_options)
-        if cfg.weights:
-            load_pretrained(model, cfg.weights, new_head=True)
-        model = model.to(ctx.device)
-        if cfg.channels_last:
-            model = model.to(memory_format=torch.channels_last)
+        model = initial_model(cfg, self.train_set, ctx.device)
         if cfg.sync_bn and ctx.enabled and ctx.device.type == "cuda":
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.raw_model = model
