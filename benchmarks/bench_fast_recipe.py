@@ -43,7 +43,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_loop import run_plain_loop
 
-from cnnlab.training.fast import FAST_RECIPE
+from cnnlab.experiments.report import machine
+from cnnlab.training import fast
 from cnnlab.training.recipes import get_recipe, recipe_config
 
 TARGET_A = {"mean": 0.940, "every_seed": 0.938, "time_ratio": 1.0}
@@ -133,7 +134,7 @@ def own_plains(results: list[dict]) -> list[dict]:
 def target_a(results: list[dict]) -> dict:
     """Target A: the recipe's default schedule (its final epoch, every seed) against the plain
     runs' mean final time, on the wall clock and on the CPU clock."""
-    default = FAST_RECIPE["epochs"]
+    default = recipe_config("fast").epochs  # BF16_EPOCHS where bf16 is fast
     finals = [rows[-1] for res in results for rows in res["fast"] if rows[-1]["epoch"] == default]
     if not finals:
         return {"note": f"no fast run of the default {default} epochs"}
@@ -182,8 +183,8 @@ def run_all(args: argparse.Namespace) -> list[dict]:
     share of any other job on the machine instead of splitting one share between our runs.
     """
     plain = [f"plain:{s}:{args.plain_epochs}" for s in args.plain_seeds or args.seeds]
-    fast = [f"fast:{s}:{e}" for s in args.seeds for e in args.fast_epochs]
-    specs = [spec for pair in itertools.zip_longest(plain, fast) for spec in pair if spec]
+    fasts = [f"fast:{s}:{e}" for s in args.seeds for e in args.fast_epochs]
+    specs = [spec for pair in itertools.zip_longest(plain, fasts) for spec in pair if spec]
     done: dict[str, list[dict]] = {}
     loads: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-fast-") as tmp:
@@ -212,7 +213,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--plain-epochs", type=int, default=8)
-    parser.add_argument("--fast-epochs", type=int, nargs="+", default=[FAST_RECIPE["epochs"]],
+    parser.add_argument("--fast-epochs", type=int, nargs="+",
+                        default=[recipe_config("fast").epochs],
                         help="schedules of the fast recipe (default: its own)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads for both loops (0: torch's default)")
@@ -236,10 +238,14 @@ def main() -> None:
         return
     results = group_runs(load_runs(args.load), args) if args.load else run_all(args)
     report = {"args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-              "torch": torch.__version__, "runs": results, **summarize(results)}
+              "torch": torch.__version__, "machine": machine(),
+              # what the recipe's rule resolves to here: bf16 autocast on CUDA and AMX CPUs
+              "fast_amp": fast.resolve(recipe_config("fast").validate()).amp,
+              "runs": results, **summarize(results)}
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({key: report[key] for key in ("per_seed", "target_a", "summary")},
+    print(json.dumps({key: report[key] for key in ("machine", "fast_amp", "per_seed", "target_a",
+                                                   "summary")},
                      indent=2))
 
 

@@ -6,6 +6,10 @@ the model) run in alternating rounds in one process, so a change of load hits al
 figure is the median over rounds of the mean step time, and the ratio is to the first variant.
 
     python benchmarks/bench_fast_step.py --threads 2 --rounds 4 --steps 15 --layouts --compile
+    python benchmarks/bench_fast_step.py --threads 2 --rounds 4 --steps 15 --amp
+
+``--amp`` adds the recipe's and fast-30min's nets under bf16 autocast (the recipe uses it where
+cnnlab.device.bf16_is_fast says so: CUDA, and CPUs with AMX).
 
 Compile time (the first steps of a compiled model) is reported apart from the step time.
 """
@@ -35,6 +39,10 @@ VARIANTS = {
     "32-64-128 patch (fast-30min)": {"widths": [32, 64, 128], "stem": "patch"},
 }
 RECIPE = VARIANTS["16-32-64 conv3-pool (the recipe)"]
+AMP_VARIANTS = {
+    "16-32-64 conv3-pool, bf16 autocast": RECIPE,
+    "32-64-128 patch, bf16 autocast": VARIANTS["32-64-128 patch (fast-30min)"],
+}
 # The recipe's net with another layout or convolution kernel (``--layouts``).
 LAYOUTS = {
     "16-32-64 conv3-pool, NCHW": {"channels_last": False},
@@ -44,7 +52,7 @@ LAYOUTS = {
 
 
 def make_step(options: dict, batch: int, compiled: bool = False, channels_last: bool = True,
-              mkldnn: bool = True):
+              mkldnn: bool = True, bf16: bool = False):
     """A closure running one training step of fastnet(**options); returns it after 3 warm-up
     steps, with the warm-up's seconds (compilation included)."""
     torch.manual_seed(0)
@@ -57,7 +65,8 @@ def make_step(options: dict, batch: int, compiled: bool = False, channels_last: 
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
 
     def step() -> None:
-        with torch.backends.mkldnn.flags(enabled=mkldnn):
+        with (torch.backends.mkldnn.flags(enabled=mkldnn),
+              torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)):
             opt.zero_grad(set_to_none=True)
             loss_fn(forward(x), y).backward()
             opt.step()
@@ -78,6 +87,8 @@ def main() -> None:
                         help="also the recipe's variant under torch.compile")
     parser.add_argument("--layouts", action="store_true",
                         help="also the recipe's variant in NCHW and with native convolutions")
+    parser.add_argument("--amp", action="store_true",
+                        help="also the recipe's and fast-30min's nets under bf16 autocast")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     steps, warmups = {}, {}
@@ -85,6 +96,8 @@ def main() -> None:
         steps[name], warmups[name] = make_step(options, args.batch)
     for name, layout in LAYOUTS.items() if args.layouts else ():
         steps[name], warmups[name] = make_step(RECIPE, args.batch, **layout)
+    for name, options in AMP_VARIANTS.items() if args.amp else ():
+        steps[name], warmups[name] = make_step(options, args.batch, bf16=True)
     if args.compile:
         name = "16-32-64 conv3-pool, torch.compile"
         steps[name], warmups[name] = make_step(RECIPE, args.batch, compiled=True)

@@ -25,3 +25,15 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bf16 autocast speeds up convolution training on ``device``: on CUDA, and on CPUs
+    with AMX tiles (oneDNN's bf16 kernels; fastnet's step in 0.5x the fp32 time,
+    benchmarks/bench_fast_step.py --amp). Without AMX (measured on an AVX2-only CPU), bf16 ran
+    several times slower than fp32."""
+    if device.type == "cuda":
+        return True
+    # torch.cpu has no public AMX query; the private one is absent on some builds and CPUs
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return device.type == "cpu" and bool(probe and probe())

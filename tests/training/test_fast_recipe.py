@@ -92,7 +92,8 @@ def test_the_recipe_is_the_standard_trainer_with_its_config(fake_fashion, tmp_pa
                 "quiet": True, "train_subset": 128, "test_subset": 64, "translate": 1}
     by_recipe = fast.train_fast(recipe_config("fast").replace(
         {**settings, "out": str(tmp_path / "a")}))
-    values = {**fast.FAST_RECIPE, **settings, "amp": "none", "out": str(tmp_path / "b")}
+    amp = json.loads((tmp_path / "a" / "config.json").read_text())["amp"]  # bf16 on AMX CPUs
+    values = {**fast.FAST_RECIPE, **settings, "amp": amp, "out": str(tmp_path / "b")}
     by_trainer = train(TrainConfig(recipe="fast", **values))
     drop = ("seconds", "cpu_seconds", "images_per_s")
     assert [{k: v for k, v in row.items() if k not in drop} for row in by_recipe.rows] == \
@@ -226,3 +227,19 @@ def test_each_fast_recipe_trains_with_its_own_model_options(recipe, fake_fashion
                  "train_subset=64", "--set", "test_subset=32", "--batch-size", "32"]) == 0
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["whiten_stem"] == recipe_config(recipe).whiten_stem
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_bf16_autocast_and_its_schedule_on_the_cpu_follow_amx(amx, monkeypatch):
+    """The recipe keeps bf16 on the CPU only where the CPU has AMX tiles (bf16_is_fast), and
+    trains longer there."""
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    cfg = fast.resolve(recipe_config("fast").validate())
+    assert cfg.amp == ("bf16" if amx else "none")
+    # the schedule follows the precision: bf16 steps are cheap enough for BF16_EPOCHS
+    assert cfg.epochs == (fast.BF16_EPOCHS if amx else fast.FAST_RECIPE["epochs"])
+    assert fast.BF16_EPOCHS > fast.FAST_RECIPE["epochs"]
+    assert fast.resolve(recipe_config("fast-30min").validate()).amp == "none"  # measured fp32
+    chosen = recipe_config("fast")
+    chosen.amp = "none"  # an explicit fp32 stays fp32 on any CPU
+    assert fast.resolve(chosen.validate()).amp == "none"

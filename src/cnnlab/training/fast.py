@@ -17,15 +17,15 @@ in benchmarks/results/fast.md) are TrainConfig values:
   views). ``cnnlab evaluate`` scores the run with the same views and the same code.
 
 What ``train_fast`` adds to the trainer are the recipe's two rules that depend on the final
-config: translation by the number of epochs, and bf16 autocast on CUDA only (fp32 is several
-times faster than bf16 on the CPU).
+config: translation by the number of epochs, and bf16 autocast where it is fast
+(cnnlab.device.bf16_is_fast: CUDA, and CPUs with AMX; elsewhere fp32 is several times faster).
 """
 
 from __future__ import annotations
 
 import copy
 
-from cnnlab.device import pick_device
+from cnnlab.device import bf16_is_fast, pick_device
 from cnnlab.errors import CnnlabError
 from cnnlab.training.config import TrainConfig
 from cnnlab.training.trainer import RunResult, train
@@ -40,10 +40,11 @@ FAST_RECIPE = {
     # against 93.72% for the patch stem at 29 epochs, the same CPU time
     # (benchmarks/tune_fast_recipe.py; benchmarks/results/fast.md, "Issue 17, round 2")
     "model_options": {"widths": [16, 32, 64], "stem": "conv3-pool"},
-    # 22 epochs, the plateau of the 1-thread tuning runs (93.87 / 93.78% at 22 epochs, 93.80% at
-    # 26; whitened: 93.63% at 26): with the whitened stem 93.83 +- 0.10% (3 seeds) in 0.71x the
-    # Adam loop's 8 epochs (benchmarks/results/fast.md, issue 17, round 4); --epochs 6 reaches
-    # the plain loop's accuracy
+    # In fp32: 22 epochs, the plateau of the 1-thread tuning runs (93.87 / 93.78% at 22 epochs,
+    # 93.80% at 26; whitened: 93.63% at 26): with the whitened stem 93.83 +- 0.10% (3 seeds) in
+    # 0.71x the Adam loop's 8 epochs on an AVX2-only CPU (benchmarks/results/fast.md, issue 17,
+    # round 4). Where bf16 autocast is fast, BF16_EPOCHS instead; --epochs 6 reaches the plain
+    # loop's accuracy
     "epochs": 22,
     "batch_size": 256,  # large enough for efficient CPU kernels, small enough for 230 steps/epoch
     "lr": 0.4,  # peak of the one-cycle schedule (SGD, Nesterov momentum)
@@ -64,12 +65,19 @@ FAST_RECIPE = {
     "whiten_stem": True,
     "hflip": True,  # garments are left-right symmetric
     "channels_last": True,
-    "amp": "bf16",  # CUDA only (train_fast); the CPU runs fp32
+    # where bf16_is_fast (CUDA, AMX CPUs; resolve): 22 epochs, seed 0, 1 thread, 94.06% in 0.58x
+    # the CPU seconds of fp32 (94.01%) (benchmarks/tune_fast_recipe.py --set amp=none)
+    "amp": "bf16",
     "eval_batch_size": 2000,
     "eval_mode": "flipshift",  # see EVAL_MODES_SUPPORTED
     "in_memory": True,
     "translate": None,  # TRANSLATE or 0 by the number of epochs (train_fast)
 }
+# The schedule where bf16 autocast is fast: a bf16 step costs 0.48x the fp32 one on an AMX CPU
+# (benchmarks/bench_fast_step.py --amp), so 34 epochs take about the time of fp32's 22 and
+# cross LONG_RUN_EPOCHS (1-pixel translation, flipshift views). 1 thread: 94.42 / 94.27 / 94.02%
+# (seeds 0-2) against 94.06% for 22 epochs (seed 0) (benchmarks/results/fast.md, round 5).
+BF16_EPOCHS = 34
 # Random translation by up to this many pixels (black padding), per image, for schedules of
 # LONG_RUN_EPOCHS or more; shorter ones translate 0 pixels and score with "flip" instead of
 # "flipshift" (a net that never saw shifted images gains nothing from shifted test views).
@@ -92,14 +100,20 @@ EVAL_MODES_SUPPORTED = ("center", "flip", "flipshift")
 # epoch). 94.70 / 94.51% (seeds 0 / 1) in 26.5 minutes for the whole command
 # (benchmarks/results/fast.md). Those runs had no lookahead, the patch stem and no whitening
 # (2x2 patches of one channel have 4 directions, too few for 32 filters); all stay so here
-# until a run with the fast recipe's newer choices is measured.
+# until a run with the fast recipe's newer choices is measured, and so does fp32 (bf16 runs its
+# step in 0.40x the time on an AMX CPU, benchmarks/bench_fast_step.py --amp; its accuracy over
+# 75 epochs is not measured).
 FAST_30MIN = {"epochs": 75, "model_options": {"widths": [32, 64, 128], "stem": "patch"},
-              "eval_every": 5, "lookahead_every": 0, "whiten_stem": False}
+              "eval_every": 5, "lookahead_every": 0, "whiten_stem": False, "amp": "none"}
 
 
 def fast_config() -> TrainConfig:
-    """The ``fast`` recipe's TrainConfig."""
-    return TrainConfig(recipe="fast", **copy.deepcopy(FAST_RECIPE))
+    """The ``fast`` recipe's TrainConfig: BF16_EPOCHS where bf16 autocast is fast on the
+    default device, else FAST_RECIPE's fp32 schedule."""
+    cfg = TrainConfig(recipe="fast", **copy.deepcopy(FAST_RECIPE))
+    if bf16_is_fast(pick_device(cfg.device)):
+        cfg.epochs = BF16_EPOCHS
+    return cfg
 
 
 def fast_30min_config() -> TrainConfig:
@@ -111,7 +125,8 @@ def fast_30min_config() -> TrainConfig:
 def resolve(cfg: TrainConfig) -> TrainConfig:
     """Apply the rules that depend on the final config: translation (when ``translate`` is
     None) by the number of epochs, with "flip" instead of "flipshift" views when it is 0, and
-    no autocast off CUDA. Returns ``cfg``, changed in place."""
+    fp32 instead of bf16 autocast where bf16 is slow (bf16_is_fast). Returns ``cfg``, changed
+    in place."""
     if cfg.eval_mode not in EVAL_MODES_SUPPORTED:
         raise CnnlabError(f"recipe {cfg.recipe!r} evaluates with "
                           f"{', '.join(EVAL_MODES_SUPPORTED)}, not eval_mode={cfg.eval_mode!r}")
@@ -119,7 +134,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
         cfg.translate = TRANSLATE if cfg.epochs >= LONG_RUN_EPOCHS else 0
         if not cfg.translate and cfg.eval_mode == "flipshift":
             cfg.eval_mode = "flip"  # trained without shifts: shifted views do not help
-    if pick_device(cfg.device).type != "cuda":
+    if cfg.amp == "bf16" and not bf16_is_fast(pick_device(cfg.device)):
         cfg.amp = "none"
     return cfg
 
