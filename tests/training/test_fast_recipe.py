@@ -239,7 +239,10 @@ def test_bf16_autocast_and_its_schedule_on_the_cpu_follow_amx(amx, monkeypatch):
     # the schedule follows the precision: bf16 steps are cheap enough for BF16_EPOCHS
     assert cfg.epochs == (fast.BF16_EPOCHS if amx else fast.FAST_RECIPE["epochs"])
     assert fast.BF16_EPOCHS > fast.FAST_RECIPE["epochs"]
-    assert fast.resolve(recipe_config("fast-30min").validate()).amp == "none"  # measured fp32
+    long = fast.resolve(recipe_config("fast-30min").validate())
+    expected = {**fast.FAST_30MIN, **(fast.FAST_30MIN_BF16 if amx else {})}
+    assert (long.amp, long.epochs, long.eval_every) == (
+        expected["amp"], expected["epochs"], expected["eval_every"])
     chosen = recipe_config("fast")
     chosen.amp = "none"  # an explicit fp32 stays fp32 on any CPU
     assert fast.resolve(chosen.validate()).amp == "none"
