@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from cnnlab.cli import main
+from cnnlab.device import bf16_is_fast, pick_device
 from cnnlab.training import fast
 from cnnlab.training.recipes import get_recipe, list_recipes, recipe_config
 
@@ -37,11 +38,15 @@ def test_fast_30min_is_the_fast_recipe_longer_and_wider():
     cfg = recipe_config("fast-30min")
     base = recipe_config("fast")
     assert get_recipe("fast-30min").train_fn is fast.train_fast
+    bf16 = bf16_is_fast(pick_device(cfg.device))  # an AMX CPU trains the bf16 schedule
     assert (cfg.epochs, cfg.model_options, cfg.eval_every) == \
-        (75, {"widths": [32, 64, 128], "stem": "patch"}, 5)
+        ((180, {"widths": [32, 64, 128], "stem": "patch"}, 10) if bf16 else
+         (75, {"widths": [32, 64, 128], "stem": "patch"}, 5))
     assert base.lookahead_every == 5 and cfg.lookahead_every == 0  # measured without it
     assert base.model_options["stem"] == "conv3-pool"
     changed = {k for k, v in cfg.to_dict().items() if base.to_dict()[k] != v}
-    assert changed == {"recipe", *fast.FAST_30MIN}
+    values = {**fast.FAST_30MIN, **(fast.FAST_30MIN_BF16 if bf16 else {})}
+    assert changed == {"recipe", *(k for k, v in values.items() if base.to_dict()[k] != v)}
+    assert changed >= {"recipe", "epochs", "model_options", "eval_every", "lookahead_every"}
     resolved = fast.resolve(cfg.validate())
     assert resolved.translate == fast.TRANSLATE and resolved.eval_mode == "flipshift"
