@@ -113,18 +113,21 @@ FAST_30MIN_BF16 = {"epochs": 180, "eval_every": 10, "amp": "bf16"}
 def fast_config() -> TrainConfig:
     """The ``fast`` recipe's TrainConfig: BF16_EPOCHS where bf16 autocast is fast on the
     default device, else FAST_RECIPE's fp32 schedule."""
-    cfg = TrainConfig(recipe="fast", **copy.deepcopy(FAST_RECIPE))
-    if bf16_is_fast(pick_device(cfg.device)):
-        cfg.epochs = BF16_EPOCHS
-    return cfg
+    return _bf16_schedule(TrainConfig(recipe="fast", **copy.deepcopy(FAST_RECIPE)),
+                          {"epochs": BF16_EPOCHS})
 
 
 def fast_30min_config() -> TrainConfig:
     """The ``fast-30min`` recipe: the fast recipe with FAST_30MIN's values, and
     FAST_30MIN_BF16's where bf16 autocast is fast on the default device."""
-    cfg = TrainConfig(recipe="fast-30min", **{**copy.deepcopy(FAST_RECIPE),
-                                             **copy.deepcopy(FAST_30MIN)})
-    return cfg.replace(FAST_30MIN_BF16) if bf16_is_fast(pick_device(cfg.device)) else cfg
+    return _bf16_schedule(TrainConfig(recipe="fast-30min", **{**copy.deepcopy(FAST_RECIPE),
+                                                             **copy.deepcopy(FAST_30MIN)}),
+                          FAST_30MIN_BF16)
+
+
+def _bf16_schedule(cfg: TrainConfig, bf16_values: dict) -> TrainConfig:
+    """``cfg`` with ``bf16_values`` where bf16 autocast is fast on its default device."""
+    return cfg.replace(bf16_values) if bf16_is_fast(pick_device(cfg.device)) else cfg
 
 
 def resolve(cfg: TrainConfig) -> TrainConfig:
